@@ -1,0 +1,53 @@
+# rheostat developer commands. Every target does its own set-up: a fresh clone needs only
+# Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install demo test lint fmt typecheck unit test-pg bench cov check clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+demo: install  ## evaluate the sample flags and show what each user gets
+	$(BIN)/rheostat demo
+
+lint: install  ## ruff, import contracts and mypy --strict
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests -m "not slow"
+
+test: lint  ## the whole suite, lint included
+	$(BIN)/pytest tests
+
+test-pg: install  ## only the PostgreSQL tests (set RHEOSTAT_TEST_POSTGRES_URL to use a running server)
+	$(BIN)/pytest tests -m postgres
+
+cov: install
+	$(BIN)/pytest tests --cov=rheostat --cov-report=term-missing
+
+bench: install  ## speed against the peers, measured side by side
+	$(BIN)/python benchmarks/run.py
+
+check: test
+
+clean:
+	rm -rf $(VENV) .bench-venv .mypy_cache .ruff_cache .pytest_cache
