@@ -3,9 +3,9 @@
 The tree::
 
     RheostatError                      code
-    ├── InvalidDefinition (ValueError)  invalid_definition  a flag/segment/plan document is refused whole
+    ├── InvalidDefinition (ValueError)  invalid_definition  a definition document is refused whole
     ├── ValidationError (ValueError)    validation_error    an argument or request field is wrong
-    ├── NotFound (LookupError)          not_found           no such flag, environment, key, version...
+    ├── NotFound (LookupError)          not_found           no such flag, environment, version...
     ├── AlreadyExists                   already_exists      a create would overwrite something
     ├── Conflict                        conflict            a stale write (optimistic concurrency)
     ├── Unauthenticated                 unauthenticated     no or unknown API key

@@ -1,4 +1,4 @@
-"""``FlagSet``: an immutable, compiled snapshot of one environment's flags; the thing that evaluates.
+"""``FlagSet``: an immutable, compiled snapshot of one environment's flags; it evaluates.
 
 Evaluation never raises. An unknown flag returns the caller's default with ``FLAG_NOT_FOUND``;
 a bug inside a compiled flag is logged and answered with the default and ``GENERAL`` (tests turn
@@ -29,7 +29,7 @@ _DISABLED_VARIANT = Variant(name="disabled", enabled=False, feature_enabled=Fals
 class FlagSet:
     """All flags of one environment, validated and compiled; safe to share between threads."""
 
-    __slots__ = ("_document", "_flags")
+    __slots__ = ("_document", "_flags", "_is_enabled_by_key")
 
     strict: ClassVar[bool] = False
     """Re-raise internal errors instead of answering with the default (for tests)."""
@@ -38,6 +38,8 @@ class FlagSet:
         """Wrap compiled flags; use ``from_dict``, ``load`` or ``from_unleash`` instead."""
         self._flags: dict[str, CompiledFlag] = dict(flags)
         self._document = document
+        # Bound methods looked up once: the hot path is one dict lookup and one call.
+        self._is_enabled_by_key = {key: flag.is_enabled for key, flag in self._flags.items()}
 
     # Building ---------------------------------------------------------------------------------
 
@@ -52,7 +54,7 @@ class FlagSet:
             raise InvalidDefinition("", "a flag document must be a mapping")
         if document.get("format") == "unleash":
             return cls.from_unleash(document)
-        from rheostat.flags.formats.native import compile_document  # noqa: PLC0415
+        from rheostat.flags.formats.native import compile_document
 
         flags, canonical = compile_document(document)
         return cls(flags, canonical)
@@ -63,7 +65,7 @@ class FlagSet:
 
         Imported flags keep Unleash's own bucketing, so every user stays in the same group.
         """
-        from rheostat.flags.formats.unleash import compile_unleash  # noqa: PLC0415
+        from rheostat.flags.formats.unleash import compile_unleash
 
         flags, canonical = compile_unleash(document)
         return cls(flags, canonical)
@@ -75,7 +77,7 @@ class FlagSet:
 
     def apply_unleash_delta(self, events: Any) -> FlagSet:
         """Return a new set with Unleash delta-API events applied to an Unleash-imported set."""
-        from rheostat.flags.formats.unleash import apply_delta  # noqa: PLC0415
+        from rheostat.flags.formats.unleash import apply_delta
 
         return FlagSet.from_unleash(apply_delta(self._document, events))
 
@@ -107,18 +109,18 @@ class FlagSet:
             return Evaluation(default, None, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND)
         try:
             return flag.evaluate(context, default)
-        except Exception:  # the one broad catch: evaluation must not raise
+        except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return Evaluation(default, None, Reason.ERROR, ErrorCode.GENERAL, flag.version)
 
     def is_enabled(self, key: str, context: Context, default: bool = False) -> bool:
         """Return whether ``key`` is on for ``context``; ``default`` if unknown. Never raises."""
-        flag = self._flags.get(key)
-        if flag is None:
+        is_enabled = self._is_enabled_by_key.get(key)
+        if is_enabled is None:
             return default
         try:
-            return flag.is_enabled(context)
-        except Exception:  # the one broad catch: evaluation must not raise
+            return is_enabled(context)
+        except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return default
 
@@ -129,7 +131,7 @@ class FlagSet:
             return _DISABLED_VARIANT
         try:
             return flag.variant(context)
-        except Exception:  # the one broad catch: evaluation must not raise
+        except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return _DISABLED_VARIANT
 

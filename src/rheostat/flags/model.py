@@ -113,13 +113,13 @@ class Context:
         ``userId`` becomes the key; ``properties`` and the standard fields (``sessionId``,
         ``remoteAddress``, ``environment``, ``appName``, ``currentTime``) become attributes.
         """
-        attributes: dict[str, Any] = {}
         properties = context.get("properties")
-        if isinstance(properties, Mapping):
-            attributes.update(properties)
-        for name, value in context.items():
-            if name != "properties" and value is not None:
-                attributes[name] = value
+        attributes: dict[str, Any] = dict(properties) if isinstance(properties, Mapping) else {}
+        attributes.update(
+            (name, value)
+            for name, value in context.items()
+            if name != "properties" and value is not None
+        )
         user_id = context.get("userId")
         return cls(key="" if user_id is None else str(user_id), attributes=attributes)
 
