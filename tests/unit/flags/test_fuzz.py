@@ -108,9 +108,9 @@ def test_evaluation_never_raises(document: dict[str, Any], context: Context, def
 )
 def test_garbage_is_refused_with_invalid_definition(document: Any) -> None:
     # Then loading either succeeds or raises InvalidDefinition with a message, nothing else
-    outcome: Any
+    message = "loaded"
     try:
-        outcome = FlagSet.from_dict(document)
+        FlagSet.from_dict(document)
     except InvalidDefinition as error:
-        outcome = error.message
-    assert outcome
+        message = error.message
+    assert message
