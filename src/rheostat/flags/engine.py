@@ -81,6 +81,24 @@ class FlagSet:
 
         return FlagSet.from_unleash(apply_delta(self._document, events))
 
+    def with_overrides(self, environment: Mapping[str, str]) -> FlagSet:
+        """Return a set where ``RHEOSTAT_KILL_*`` / ``RHEOSTAT_FLAG_*`` variables force answers.
+
+        ``environment`` is passed in (usually ``os.environ``); see ``rheostat.flags.overrides``.
+
+        Raises:
+            ConfigurationError: an override names a variant the flag does not have.
+        """
+        from rheostat.flags.overrides import OverriddenFlag, overrides_from_environment
+
+        definitions = self._document.get("flags", {})
+        flags: dict[str, CompiledFlag] = dict(self._flags)
+        for override in overrides_from_environment(environment, list(definitions)):
+            flags[override.flag] = OverriddenFlag(
+                flags[override.flag], override, definitions[override.flag]
+            )
+        return FlagSet(flags, self._document)
+
     # Reading ----------------------------------------------------------------------------------
 
     def keys(self) -> list[str]:

@@ -1,0 +1,122 @@
+"""``Client``: evaluate flags in-process from a local file, with emergency overrides.
+
+``Client.from_file("flags.yaml")`` needs no server. It applies ``RHEOSTAT_KILL_<FLAG>`` and
+``RHEOSTAT_FLAG_<FLAG>`` from the environment (precedence: environment > kill switch > rules) and
+reloads the file when it changes. A reload that fails keeps the last good flags and records the
+error in ``last_error``; evaluation never blocks on it and never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rheostat.errors import RheostatError
+from rheostat.flags import Context, Evaluation, FlagSet, Variant
+
+__all__ = ["Client"]
+
+logger = logging.getLogger("rheostat.sdk")
+
+
+class Client:
+    """Holds the current ``FlagSet``; reads are lock-free (one attribute read)."""
+
+    def __init__(self, flags: FlagSet, *, environ: Mapping[str, str] | None = None) -> None:
+        """Serve ``flags`` with the overrides found in ``environ`` (default: ``os.environ``)."""
+        self._environ = os.environ if environ is None else environ
+        self._flags = flags.with_overrides(self._environ)
+        self._path: Path | None = None
+        self._signature: tuple[float, int] | None = None
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.last_error: RheostatError | None = None
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        environ: Mapping[str, str] | None = None,
+        watch: bool = True,
+        poll_interval_s: float = 1.0,
+    ) -> Client:
+        """Load ``path`` (YAML or JSON) and, if ``watch``, reload it whenever it changes.
+
+        Raises:
+            InvalidDefinition: the file cannot be read or is not a valid flag document.
+            ConfigurationError: an environment override names an unknown variant.
+        """
+        file = Path(path)
+        client = cls(FlagSet.load(file), environ=environ)
+        client._path = file
+        client._signature = _signature(file)
+        if watch:
+            client._start_watching(poll_interval_s)
+        return client
+
+    @property
+    def flags(self) -> FlagSet:
+        """The snapshot currently served (overrides applied)."""
+        return self._flags
+
+    def is_enabled(self, key: str, context: Context, default: bool = False) -> bool:
+        """Return whether ``key`` is on for ``context``. Never raises."""
+        return self._flags.is_enabled(key, context, default)
+
+    def variant(self, key: str, context: Context) -> Variant:
+        """Return the variant served to ``context``. Never raises."""
+        return self._flags.variant(key, context)
+
+    def evaluate(self, key: str, context: Context, default: Any = None) -> Evaluation:
+        """Return the full evaluation. Never raises."""
+        return self._flags.evaluate(key, context, default)
+
+    def reload(self) -> bool:
+        """Re-read the file now if it changed; return True when new flags were swapped in."""
+        if self._path is None:
+            return False
+        signature = _signature(self._path)
+        if signature == self._signature:
+            return False
+        try:
+            fresh = FlagSet.load(self._path).with_overrides(self._environ)
+        except RheostatError as error:
+            self.last_error = error
+            logger.error("rheostat: keeping the last good flags; reload failed: %s", error)
+            return False
+        self._flags, self._signature, self.last_error = fresh, signature, None
+        return True
+
+    def close(self) -> None:
+        """Stop watching the file."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+            self._watcher = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _start_watching(self, poll_interval_s: float) -> None:
+        def watch() -> None:
+            while not self._stop.wait(poll_interval_s):
+                self.reload()
+
+        self._watcher = threading.Thread(target=watch, name="rheostat-file-watch", daemon=True)
+        self._watcher.start()
+
+
+def _signature(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime, stat.st_size)
