@@ -33,7 +33,9 @@ def bucket(salt: str, value: str, *, version: int = 1) -> int:
     """
     if version not in HASH_VERSIONS:
         raise ValueError(f"unknown hash version {version}; known: {sorted(HASH_VERSIONS)}")
-    return mmh3.hash(f"{salt}:{value}", 0, False) % BUCKETS
+    # UTF-8 bytes, the scheme's input; also, mmh3 crashes on a str holding a lone surrogate.
+    data = f"{salt}:{value}".encode("utf-8", "surrogatepass")
+    return mmh3.hash(data, 0, False) % BUCKETS
 
 
 def percent_to_buckets(percent: float) -> int:

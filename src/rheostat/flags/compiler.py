@@ -192,7 +192,10 @@ def _choose(split: _CompiledSplit, context: Context) -> Outcome | None:
     value = context.key if split.by == "key" else context.attributes.get(split.by)
     if value is None or value == "":
         return None  # nothing to bucket on: the rule does not apply
-    number = mmh3.hash(split.prefix + str(value), 0, False) % 100_000
+    text = split.prefix + str(value)
+    if not text.isascii():  # hash the UTF-8 bytes: mmh3 crashes on lone surrogates in a str
+        text = text.encode("utf-8", "surrogatepass")  # type: ignore[assignment]
+    number = mmh3.hash(text, 0, False) % 100_000
     return split.outcomes[bisect_right(split.ends, number)]
 
 

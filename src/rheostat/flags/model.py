@@ -149,21 +149,28 @@ class Variant:
         return rendered
 
 
-_UNLEASH_PAYLOAD_TYPES = frozenset({"string", "json", "csv", "number"})
-
-
 def _unleash_payload(payload: Any) -> dict[str, Any]:
-    if (
-        isinstance(payload, Mapping)
-        and set(payload) == {"type", "value"}
-        and payload["type"] in _UNLEASH_PAYLOAD_TYPES
-    ):
+    if _is_unleash_payload(payload):
         return dict(payload)
     if isinstance(payload, str):
         return {"type": "string", "value": payload}
     if isinstance(payload, int | float) and not isinstance(payload, bool):
         return {"type": "number", "value": str(payload)}
     return {"type": "json", "value": json.dumps(payload, separators=(",", ":"))}
+
+
+def _is_unleash_payload(payload: Any) -> bool:
+    """True for a payload already in Unleash's shape: ``{"type": str, "value": str}``.
+
+    Unleash payload values are always strings (``"1.2"`` for a number, JSON text for json),
+    and imported payloads keep whatever type name Unleash gave them.
+    """
+    return (
+        isinstance(payload, Mapping)
+        and set(payload) == {"type", "value"}
+        and isinstance(payload["type"], str)
+        and isinstance(payload["value"], str)
+    )
 
 
 @dataclass(frozen=True, slots=True)

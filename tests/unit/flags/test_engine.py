@@ -199,3 +199,13 @@ def test_evaluation_is_identical_across_processes_for_pinned_keys() -> None:
     # Then the flag serves "on" exactly when the pinned bucket is below 50,000
     for case in cases:
         assert flags.is_enabled("s2", Context(key=case["value"])) is (case["bucket"] < 50_000)
+
+
+def test_a_key_with_a_lone_surrogate_is_bucketed_without_crashing() -> None:
+    # mmh3 5.x segfaults on such a str; the engine hashes UTF-8 bytes (surrogatepass) instead
+    flags = FlagSet.from_dict(
+        {"flags": {"f": {"default": "off", "rules": [{"serve": {"split": {"on": 50, "off": 50}}}]}}}
+    )
+    evaluation = flags.evaluate("f", Context(key="\ud800"))
+    assert evaluation.reason is Reason.SPLIT
+    assert evaluation == flags.evaluate("f", Context(key="\ud800"))
