@@ -17,7 +17,10 @@ import yaml
 
 from rheostat.errors import InvalidDefinition
 from rheostat.flags.compiled import CompiledFlag
+from rheostat.flags.formats.native import compile_document
+from rheostat.flags.formats.unleash import apply_delta, compile_unleash
 from rheostat.flags.model import Context, ErrorCode, Evaluation, Reason, Variant
+from rheostat.flags.overrides import OverriddenFlag, overrides_from_environment
 
 __all__ = ["FlagSet"]
 
@@ -54,8 +57,6 @@ class FlagSet:
             raise InvalidDefinition("", "a flag document must be a mapping")
         if document.get("format") == "unleash":
             return cls.from_unleash(document)
-        from rheostat.flags.formats.native import compile_document
-
         flags, canonical = compile_document(document)
         return cls(flags, canonical)
 
@@ -65,8 +66,6 @@ class FlagSet:
 
         Imported flags keep Unleash's own bucketing, so every user stays in the same group.
         """
-        from rheostat.flags.formats.unleash import compile_unleash
-
         flags, canonical = compile_unleash(document)
         return cls(flags, canonical)
 
@@ -77,8 +76,6 @@ class FlagSet:
 
     def apply_unleash_delta(self, events: Any) -> FlagSet:
         """Return a new set with Unleash delta-API events applied to an Unleash-imported set."""
-        from rheostat.flags.formats.unleash import apply_delta
-
         return FlagSet.from_unleash(apply_delta(self._document, events))
 
     def with_overrides(self, environment: Mapping[str, str]) -> FlagSet:
@@ -89,8 +86,6 @@ class FlagSet:
         Raises:
             ConfigurationError: an override names a variant the flag does not have.
         """
-        from rheostat.flags.overrides import OverriddenFlag, overrides_from_environment
-
         definitions = self._document.get("flags", {})
         flags: dict[str, CompiledFlag] = dict(self._flags)
         for override in overrides_from_environment(environment, list(definitions)):

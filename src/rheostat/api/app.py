@@ -1,0 +1,66 @@
+"""``create_app(settings)``: the FastAPI application.
+
+Nothing connects at import or in ``create_app``: the lifespan opens the store when the server
+starts and closes it when it stops. The schema is not migrated here (``rheostat serve`` and
+``rheostat migrate-db`` do that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import rheostat
+from rheostat import service
+from rheostat.api.errors import install_error_handlers
+from rheostat.api.routers import ROUTERS
+from rheostat.api.schemas.common import ErrorResponse
+from rheostat.settings import Settings
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """Feature flags for safe production change.
+
+Authenticate with `Authorization: Bearer <api key>`: `admin` keys manage everything, `sdk` keys
+read one environment's flags (`/api/v1/client/flags`). Every error is
+`{"error": {"code", "message", "details"}}`.
+"""
+
+_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (401, "no, unknown or revoked API key"),
+        (403, "the key's scope does not allow this"),
+        (404, "no such environment, flag, segment, key or version"),
+        (409, "already exists, stale version, or still in use"),
+        (422, "invalid request or definition; details name the field"),
+    )
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from ``RHEOSTAT_*`` when omitted)."""
+    resolved = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = service.open_store(resolved.database_url)
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="rheostat",
+        version=rheostat.__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        responses=_ERROR_RESPONSES,
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,122 @@
+"""``Annotated`` dependencies of the routes: the store, the caller's key, common parameters.
+
+Authentication and scope checks are dependencies, so they run before the body is validated:
+an ``sdk`` key gets 403 from an admin route whatever it sends.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rheostat.api.auth import read_token
+from rheostat.api.schemas.common import MAX_VERSION
+from rheostat.errors import ConfigurationError, ValidationError
+from rheostat.service import ApiKey, ApiKeyScope, SqlStore, authenticate, authorize
+
+__all__ = [
+    "AdminKey",
+    "AnyKey",
+    "EnvironmentQuery",
+    "IfMatch",
+    "StoreDep",
+    "require_expected_version",
+    "resolve_expected_version",
+    "version_etag",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="an API key: rh_admin_... or rh_sdk_...")
+
+
+def get_store(request: Request) -> SqlStore:
+    """Return the store the application's lifespan opened."""
+    store = getattr(request.app.state, "store", None)
+    if not isinstance(store, SqlStore):
+        raise ConfigurationError("the application is not started (its lifespan has not run)")
+    return store
+
+
+StoreDep = Annotated[SqlStore, Depends(get_store)]
+
+
+def get_api_key(
+    store: StoreDep,
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    x_api_key: Annotated[str | None, Header(description="alternative to Bearer")] = None,
+) -> ApiKey:
+    """Authenticate the caller (401 ``unauthenticated`` without a valid, active key).
+
+    ``_credentials`` only declares the Bearer scheme in the OpenAPI document (the "Authorize"
+    button of /docs); the header is read here so a malformed one gets a precise message.
+    """
+    token = read_token(request.headers.get("authorization"), x_api_key)
+    return authenticate(store, token)
+
+
+AnyKey = Annotated[ApiKey, Depends(get_api_key)]
+
+
+def require_admin(api_key: AnyKey) -> ApiKey:
+    """Refuse any key but an ``admin`` one (403 ``permission_denied``)."""
+    authorize(api_key, ApiKeyScope.ADMIN)
+    return api_key
+
+
+AdminKey = Annotated[ApiKey, Depends(require_admin)]
+
+EnvironmentQuery = Annotated[
+    str, Query(min_length=1, max_length=63, description="environment key, e.g. production")
+]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description='the version you read, e.g. "3" (or expected_version)'),
+]
+
+
+def resolve_expected_version(body_version: int | None, if_match: str | None) -> int | None:
+    """Return the version a change is based on, from the body or ``If-Match`` (or ``None``).
+
+    Raises:
+        ValidationError: ``If-Match`` is not a version, or disagrees with the body.
+    """
+    header_version = None if if_match is None else _parse_if_match(if_match)
+    if body_version is not None and header_version not in (None, body_version):
+        raise ValidationError(
+            f"If-Match ({header_version}) and expected_version ({body_version}) disagree",
+            details={"path": "header.If-Match"},
+        )
+    return body_version if body_version is not None else header_version
+
+
+def require_expected_version(body_version: int | None, if_match: str | None) -> int:
+    """Like ``resolve_expected_version``, but a replacement must name the version it read.
+
+    Raises:
+        ValidationError: neither ``expected_version`` nor ``If-Match`` was sent.
+    """
+    version = resolve_expected_version(body_version, if_match)
+    if version is None:
+        raise ValidationError(
+            "expected_version is required: send the version you read in the body"
+            ' or as If-Match: "<version>"',
+            details={"path": "body.expected_version"},
+        )
+    return version
+
+
+def _parse_if_match(if_match: str) -> int:
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or not 1 <= int(text) <= MAX_VERSION:
+        raise ValidationError(
+            f'If-Match must be a flag version such as "3", got {if_match!r}',
+            details={"path": "header.If-Match"},
+        )
+    return int(text)
+
+
+def version_etag(version: int) -> str:
+    """Return the ``ETag`` of a versioned resource (what ``If-Match`` should send back)."""
+    return f'"{version}"'

@@ -1,0 +1,29 @@
+"""One router per resource; ``ROUTERS`` is the order ``create_app`` includes them in."""
+
+from fastapi import APIRouter
+
+from rheostat.api.routers import (
+    audit,
+    client,
+    config,
+    environments,
+    flag_changes,
+    flags,
+    health,
+    keys,
+    segments,
+)
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    client.router,
+    config.router,
+    environments.router,
+    flags.router,
+    flag_changes.router,
+    segments.router,
+    keys.router,
+    audit.router,
+)

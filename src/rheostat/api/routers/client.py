@@ -1,0 +1,64 @@
+"""``/api/v1/client/flags``: the environment's flag document, for SDKs.
+
+An ``sdk`` key reads the environment it was made for (``?environment=`` may repeat it; another
+one is 403). An ``admin`` key names the environment. The response carries a strong ``ETag``;
+send it back as ``If-None-Match`` and an unchanged document answers ``304`` with no body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from rheostat import service
+from rheostat.api.deps import AnyKey, StoreDep
+from rheostat.errors import ValidationError
+from rheostat.service import ApiKey, ApiKeyScope
+
+__all__ = ["is_etag_matched", "router"]
+
+router = APIRouter(prefix="/api/v1/client", tags=["sdk"])
+
+_DOCUMENT_EXAMPLE: dict[str, Any] = {"version": 1, "segments": {}, "flags": {}}
+
+
+@router.get(
+    "/flags",
+    responses={
+        200: {"description": "the native flag document", "content": {"application/json": {}}},
+        304: {"description": "unchanged since the ETag sent in If-None-Match"},
+    },
+)
+def client_flags(
+    store: StoreDep,
+    api_key: AnyKey,
+    environment: Annotated[str | None, Query(description="required for admin keys")] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    """Return every flag and segment of the environment, ready for ``FlagSet.from_dict``."""
+    target = _environment_for(api_key, environment)
+    service.authorize(api_key, ApiKeyScope.SDK, target)
+    current = service.snapshot(store, target)
+    headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+    if if_none_match is not None and is_etag_matched(if_none_match, current.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return JSONResponse(dict(current.document), headers=headers)
+
+
+def _environment_for(api_key: ApiKey, environment: str | None) -> str:
+    target = environment or api_key.environment
+    if not target:
+        raise ValidationError(
+            "name the environment: ?environment=<key> (admin keys read any environment)",
+            details={"path": "query.environment"},
+        )
+    return target
+
+
+def is_etag_matched(if_none_match: str, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weak comparison, as RFC 9110 asks for it)."""
+    wanted = etag.removeprefix("W/")
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or wanted in tags

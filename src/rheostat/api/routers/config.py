@@ -1,0 +1,26 @@
+"""``/api/v1/config/flags``: every flag with its state and rollout (``make rollout-status``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from rheostat import service
+from rheostat.api.deps import AdminKey, StoreDep
+from rheostat.api.schemas.status import RolloutStatusList, RolloutStatusPublic
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/config", tags=["status"])
+
+
+@router.get("/flags")
+def rollout_status(
+    store: StoreDep,
+    _: AdminKey,
+    environment: Annotated[str | None, Query(description="only this environment")] = None,
+) -> RolloutStatusList:
+    """Every flag of every environment (or of one) with its state and rollout percentage."""
+    rows = service.rollout_status(store, environment)
+    return RolloutStatusList(flags=[RolloutStatusPublic.from_record(row) for row in rows])

@@ -1,0 +1,69 @@
+"""Read-model schemas: the rollout-status view and ``/health``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from rheostat.service import Health, RolloutStatus
+
+__all__ = ["HealthPublic", "RolloutStatusList", "RolloutStatusPublic"]
+
+
+class RolloutStatusPublic(BaseModel):
+    """One flag's state and rollout share, the seeds' ``make rollout-status`` row."""
+
+    environment: str
+    key: str
+    description: str
+    state: str = Field(description="enabled, disabled (kill switch), percentage, targeted, off")
+    enabled: bool
+    rollout_percent: float | None
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, row: RolloutStatus) -> RolloutStatusPublic:
+        """Convert the service's value."""
+        return cls(
+            environment=row.environment,
+            key=row.key,
+            description=row.description,
+            state=str(row.state),
+            enabled=row.enabled,
+            rollout_percent=row.rollout_percent,
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+
+
+class RolloutStatusList(BaseModel):
+    """Every flag with its state and rollout: ``{"flags": [...]}``."""
+
+    flags: list[RolloutStatusPublic]
+
+
+class HealthPublic(BaseModel):
+    """What ``GET /health`` answers."""
+
+    status: str = Field(description="healthy, degraded or unhealthy")
+    database: str = Field(description="connected, outdated or unreachable")
+    schema_revision: str | None
+    kill_switches: dict[str, dict[str, bool]] = Field(
+        description="environment -> flag -> engaged (true: the flag is turned off)"
+    )
+    kill_switches_engaged: int
+    error: str | None
+
+    @classmethod
+    def from_record(cls, health: Health) -> HealthPublic:
+        """Convert the service's value."""
+        return cls(
+            status=str(health.status),
+            database=health.database,
+            schema_revision=health.schema_revision,
+            kill_switches={env: dict(flags) for env, flags in health.kill_switches.items()},
+            kill_switches_engaged=health.kill_switches_engaged,
+            error=health.error,
+        )

@@ -1,0 +1,27 @@
+"""The ``rheostat`` command: its groups and top-level commands."""
+
+from __future__ import annotations
+
+import typer
+
+from rheostat.cli import demo, envs, flags, keys, portability, server
+from rheostat.cli.session import RheostatGroup
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    cls=RheostatGroup,
+    help="rheostat: feature flags and safe production change.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+flags.app.command("import")(portability.import_flags)
+flags.app.command("export")(portability.export_flags)
+app.add_typer(flags.app, name="flags")
+app.add_typer(envs.app, name="env")
+app.add_typer(keys.app, name="keys")
+app.command("demo")(demo.demo)
+app.command("serve")(server.serve)
+app.command("migrate-db")(server.migrate_db)
+app.command("health")(server.health)

@@ -1,0 +1,56 @@
+"""Opening the store for one command, and turning errors into a red line and an exit status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from rheostat import service
+from rheostat.cli.exit_codes import exit_code_for
+from rheostat.cli.output import print_error
+from rheostat.errors import RheostatError, StorageError
+
+__all__ = ["RheostatGroup", "connect"]
+
+_MIGRATE_HINT = "the database schema is {state}: run `rheostat migrate-db` first"
+
+
+@contextmanager
+def connect(database_url: str) -> Iterator[service.SqlStore]:
+    """Open the store for the length of a command, and close it after.
+
+    A storage failure on a database whose schema is missing or behind the code is reported
+    with what to do about it.
+    """
+    store = service.open_store(database_url)
+    try:
+        yield store
+    except StorageError as error:
+        raise _explained(store, error) from error
+    finally:
+        store.close()
+
+
+def _explained(store: service.SqlStore, error: StorageError) -> StorageError:
+    health = service.check_health(store)
+    if health.database == "outdated":
+        state = "missing" if health.schema_revision is None else "outdated"
+        hint = _MIGRATE_HINT.format(state=state)
+        return StorageError(f"{error.message} ({hint})", details=error.details)
+    return error
+
+
+class RheostatGroup(TyperGroup):
+    """The root command group: a ``RheostatError`` becomes one red line and its exit status."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context; Any is its supertype
+        """Run the command; map rheostat errors to exit statuses (see ``exit_codes``)."""
+        try:
+            return super().invoke(ctx)
+        except RheostatError as error:
+            print_error(error.message)
+            raise typer.Exit(code=int(exit_code_for(error))) from None

@@ -1,0 +1,154 @@
+"""The one path every flag change takes: lock, check version, edit, validate, write, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rheostat.errors import NotFound
+from rheostat.service.guards import check_actor, check_version, record
+from rheostat.service.validation import canonical_environment
+from rheostat.store import SqlStore
+from rheostat.store.records import AuditAction, FlagRecord
+from rheostat.store.repositories import FlagChange
+from rheostat.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "Edit",
+    "FlagWrite",
+    "audit_state",
+    "change_flag",
+    "flag_not_found",
+    "live_flag",
+    "validate_flag",
+    "write_flag",
+]
+
+Edit = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+"""A pure edit: the current definition in, the wanted definition out."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagWrite:
+    """Who writes, why, and on which version."""
+
+    action: AuditAction
+    actor: str
+    reason: str | None
+    expected_version: int | None = None
+    always: bool = False
+    """Audit even when the definition does not change (a kill is always recorded)."""
+
+
+def flag_not_found(environment: str, key: str) -> NotFound:
+    """The ``NotFound`` for a missing flag."""
+    return NotFound(
+        f"flag {key!r} does not exist in environment {environment!r}",
+        details={"environment": environment, "flag": key},
+    )
+
+
+def live_flag(uow: UnitOfWork, environment: str, key: str, *, lock: bool = False) -> FlagRecord:
+    """Return the flag if it exists and is not deleted. Raises ``NotFound``."""
+    stored = uow.flags.find(environment, key, lock=lock)
+    if stored is None or stored.deleted:
+        raise flag_not_found(environment, key)
+    return stored.record
+
+
+def validate_flag(
+    uow: UnitOfWork, environment: str, key: str, definition: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Validate ``definition`` as flag ``key`` among the environment's other flags and segments.
+
+    Returns the canonical definition (what is stored). Raises ``InvalidDefinition``.
+    """
+    flags = {flag.key: flag.definition for flag in uow.flags.list(environment)}
+    flags[key] = definition
+    segments = {segment.key: segment.definition for segment in uow.segments.list(environment)}
+    canonical: dict[str, Any] = canonical_environment(flags, segments)["flags"][key]
+    return canonical
+
+
+def audit_state(flag: FlagRecord) -> dict[str, Any]:
+    """The audit log's before/after value for a flag."""
+    return {"version": flag.version, "definition": dict(flag.definition)}
+
+
+def write_flag(
+    uow: UnitOfWork,
+    current: FlagRecord | None,
+    definition: Mapping[str, Any],
+    write: FlagWrite,
+    *,
+    target: tuple[str, str],
+) -> FlagRecord:
+    """Write ``definition`` as the next version of ``target`` (environment, key), audited.
+
+    ``current`` is the stored state (``None`` for a flag that never existed); a deleted flag's
+    last version counts as current, so re-creating or restoring it continues its history.
+    """
+    environment, key = target
+    stored_version = 0 if current is None else current.version
+    written = uow.flags.write(
+        environment,
+        key,
+        definition,
+        FlagChange(
+            expected_version=stored_version,
+            action=write.action,
+            actor=write.actor,
+            reason=write.reason,
+            at=uow.now,
+            deleted=write.action is AuditAction.FLAG_DELETED,
+        ),
+    )
+    deleted = write.action is AuditAction.FLAG_DELETED
+    record(
+        uow,
+        write.action,
+        subject=f"flag:{key}",
+        environment=environment,
+        states=(
+            None if current is None else audit_state(current),
+            None if deleted else audit_state(written),
+        ),
+        who=(write.actor, write.reason),
+    )
+    uow.mark_changed(environment)
+    return written
+
+
+def change_flag(
+    store: SqlStore, environment: str, key: str, edit: Edit, write: FlagWrite
+) -> FlagRecord:
+    """Apply ``edit`` to the newest version of a live flag in one transaction.
+
+    When the edit changes nothing, nothing is written (unless ``write.always``: then only an
+    audit event is) and the current flag is returned.
+
+    Raises:
+        NotFound, Conflict (``write.expected_version`` is stale), InvalidDefinition,
+        ValidationError (from ``edit``).
+    """
+    check_actor(write.actor, write.reason)
+    with store.unit_of_work() as uow:
+        uow.environments.get(environment, lock=True)
+        current = live_flag(uow, environment, key, lock=True)
+        subject = {"environment": environment, "flag": key}
+        check_version("flag", subject, write.expected_version, current.version)
+        canonical = validate_flag(uow, environment, key, edit(current.definition))
+        if canonical != current.definition:
+            return write_flag(uow, current, canonical, write, target=(environment, key))
+        if write.always:
+            state = audit_state(current)
+            record(
+                uow,
+                write.action,
+                subject=f"flag:{key}",
+                environment=environment,
+                states=(state, state),
+                who=(write.actor, write.reason),
+            )
+        return current

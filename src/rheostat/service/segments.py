@@ -1,0 +1,194 @@
+"""Segments: named, reusable condition lists, per environment.
+
+A segment change is validated together with every flag of the environment (a flag may test
+``in_segment``), so a change that would break a flag is refused with ``InvalidDefinition``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rheostat.errors import AlreadyExists, Conflict, NotFound
+from rheostat.service.flag_edits import segment_users
+from rheostat.service.guards import check_actor, check_key, check_version, record
+from rheostat.service.validation import canonical_environment
+from rheostat.store import SqlStore
+from rheostat.store.records import AuditAction, SegmentRecord
+from rheostat.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "create_segment",
+    "delete_segment",
+    "get_segment",
+    "list_segments",
+    "record_segment_change",
+    "update_segment",
+]
+
+
+def create_segment(
+    store: SqlStore,
+    environment: str,
+    key: str,
+    definition: Mapping[str, Any],
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> SegmentRecord:
+    """Create a segment (``{"conditions": [...], "description": "..."}``).
+
+    Raises:
+        NotFound (environment), ValidationError (key), InvalidDefinition, AlreadyExists.
+    """
+    check_key(key, "segment")
+    check_actor(actor, reason)
+    with store.unit_of_work() as uow:
+        uow.environments.get(environment, lock=True)
+        if uow.segments.find(environment, key) is not None:
+            raise AlreadyExists(
+                f"segment {key!r} already exists in environment {environment!r}",
+                details={"environment": environment, "segment": key},
+            )
+        canonical = _validated(uow, environment, key, definition)
+        created = uow.segments.add(environment, key, canonical, at=uow.now)
+        record_segment_change(
+            uow, AuditAction.SEGMENT_CREATED, (environment, key), (None, created), (actor, reason)
+        )
+        return created
+
+
+def get_segment(store: SqlStore, environment: str, key: str) -> SegmentRecord:
+    """Return one segment. Raises ``NotFound``."""
+    with store.unit_of_work() as uow:
+        return _existing(uow, environment, key)
+
+
+def list_segments(store: SqlStore, environment: str) -> list[SegmentRecord]:
+    """Return the environment's segments, sorted by key. Raises ``NotFound`` (environment)."""
+    with store.unit_of_work() as uow:
+        return uow.segments.list(environment)
+
+
+def update_segment(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
+    store: SqlStore,
+    environment: str,
+    key: str,
+    definition: Mapping[str, Any],
+    *,
+    expected_version: int,
+    actor: str,
+    reason: str | None = None,
+) -> SegmentRecord:
+    """Replace a segment's definition.
+
+    Raises:
+        NotFound, InvalidDefinition, Conflict (stale ``expected_version``).
+    """
+    check_actor(actor, reason)
+    with store.unit_of_work() as uow:
+        uow.environments.get(environment, lock=True)
+        current = _existing(uow, environment, key, lock=True)
+        check_version(
+            "segment",
+            {"environment": environment, "segment": key},
+            expected_version,
+            current.version,
+        )
+        canonical = _validated(uow, environment, key, definition)
+        if canonical == current.definition:
+            return current
+        updated = uow.segments.save(environment, key, canonical, at=uow.now)
+        record_segment_change(
+            uow,
+            AuditAction.SEGMENT_UPDATED,
+            (environment, key),
+            (current, updated),
+            (actor, reason),
+        )
+        return updated
+
+
+def delete_segment(
+    store: SqlStore,
+    environment: str,
+    key: str,
+    *,
+    expected_version: int | None = None,
+    actor: str,
+    reason: str | None = None,
+) -> None:
+    """Delete a segment that no flag uses.
+
+    Raises:
+        NotFound. Conflict: a flag still uses it (``details["flags"]`` names them), or the
+        version is stale.
+    """
+    check_actor(actor, reason)
+    with store.unit_of_work() as uow:
+        uow.environments.get(environment, lock=True)
+        current = _existing(uow, environment, key, lock=True)
+        check_version(
+            "segment",
+            {"environment": environment, "segment": key},
+            expected_version,
+            current.version,
+        )
+        flags = {flag.key: flag.definition for flag in uow.flags.list(environment)}
+        users = segment_users(flags, key)
+        if users:
+            raise Conflict(
+                f"segment {key!r} is used by flag(s) {', '.join(users)}; change them first",
+                details={"environment": environment, "segment": key, "flags": users},
+            )
+        uow.segments.delete(environment, key)
+        record_segment_change(
+            uow, AuditAction.SEGMENT_DELETED, (environment, key), (current, None), (actor, reason)
+        )
+
+
+def _existing(uow: UnitOfWork, environment: str, key: str, *, lock: bool = False) -> SegmentRecord:
+    found = uow.segments.find(environment, key, lock=lock)
+    if found is None:
+        raise NotFound(
+            f"segment {key!r} does not exist in environment {environment!r}",
+            details={"environment": environment, "segment": key},
+        )
+    return found
+
+
+def _validated(
+    uow: UnitOfWork, environment: str, key: str, definition: Mapping[str, Any]
+) -> dict[str, Any]:
+    segments = {segment.key: segment.definition for segment in uow.segments.list(environment)}
+    segments[key] = definition
+    flags = {flag.key: flag.definition for flag in uow.flags.list(environment)}
+    canonical: dict[str, Any] = canonical_environment(flags, segments)["segments"][key]
+    return canonical
+
+
+def record_segment_change(
+    uow: UnitOfWork,
+    action: AuditAction,
+    target: tuple[str, str],
+    states: tuple[SegmentRecord | None, SegmentRecord | None],
+    who: tuple[str, str | None],
+) -> None:
+    """Audit a segment change of ``target`` (environment, key) and mark the environment changed."""
+    environment, key = target
+    before, after = states
+    record(
+        uow,
+        action,
+        subject=f"segment:{key}",
+        environment=environment,
+        states=(_state(before), _state(after)),
+        who=who,
+    )
+    uow.mark_changed(environment)
+
+
+def _state(segment: SegmentRecord | None) -> dict[str, Any] | None:
+    if segment is None:
+        return None
+    return {"version": segment.version, "definition": dict(segment.definition)}

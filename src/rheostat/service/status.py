@@ -1,0 +1,193 @@
+"""Read models: the SDK snapshot, the seeds' rollout-status view and per-flag stats."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from rheostat.service.flag_changes import flag_not_found, live_flag
+from rheostat.service.flag_edits import on_share, on_variant, rollout_percent, targeted_counts
+from rheostat.store import SqlStore
+from rheostat.store.records import FlagRecord
+
+__all__ = [
+    "FlagState",
+    "FlagStats",
+    "RolloutStatus",
+    "Snapshot",
+    "flag_state",
+    "flag_stats",
+    "rollout_status",
+    "snapshot",
+]
+
+
+class FlagState(StrEnum):
+    """A flag's state in the seeds' words (``status`` in ``config/feature_flags.json``)."""
+
+    ENABLED = "enabled"
+    """On for everyone its rules reach (a bool flag at 100 %, or any non-split flag that is on)."""
+    DISABLED = "disabled"
+    """Kill switch engaged: everyone gets the default variant."""
+    PERCENTAGE = "percentage"
+    """A bool flag on for a share strictly between 0 and 100 %."""
+    TARGETED = "targeted"
+    """A bool flag at 0 % that is on only for listed users or groups."""
+    OFF = "off"
+    """Enabled but serving "on" to nobody (0 %, no targets)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """All flags and segments of one environment, as an SDK loads them.
+
+    Attributes:
+        document: native document (``{"version": 1, "segments": {...}, "flags": {...}}``) that
+            ``FlagSet.from_dict`` accepts; each flag carries its ``version``.
+        etag: quoted strong entity tag (``"<hex>"``) of the document, ready for the ETag header;
+            it changes exactly when the document does.
+    """
+
+    environment: str
+    document: Mapping[str, Any]
+    etag: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RolloutStatus:
+    """One row of the rollout-status view (``GET /api/v1/config/flags``).
+
+    Attributes:
+        rollout_percent: the "on" variant's weight in a bool flag's catch-all split (the rule
+            ``set_rollout_percentage`` sets); ``None`` when the flag has no such split (not an
+            on/off flag, or one that serves a fixed variant to everyone: see ``state``).
+    """
+
+    environment: str
+    key: str
+    description: str
+    state: FlagState
+    enabled: bool
+    rollout_percent: float | None
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagStats:
+    """What ``get_flag_stats`` reports for one flag."""
+
+    environment: str
+    key: str
+    state: FlagState
+    enabled: bool
+    rollout_percent: float | None
+    version: int
+    versions: int
+    targeted_users: int
+    targeted_groups: int
+    rules: int
+    created_at: datetime
+    updated_at: datetime
+    last_changed_by: str
+
+
+def snapshot(store: SqlStore, environment: str) -> Snapshot:
+    """Return the environment's flags and segments for SDKs. Raises ``NotFound``."""
+    with store.unit_of_work(consistent_read=True) as uow:
+        uow.environments.get(environment)
+        flags = uow.flags.list(environment)
+        segments = uow.segments.list(environment)
+    document = {
+        "version": 1,
+        "segments": {segment.key: dict(segment.definition) for segment in segments},
+        "flags": {flag.key: {**flag.definition, "version": flag.version} for flag in flags},
+    }
+    return Snapshot(environment=environment, document=document, etag=entity_tag(document))
+
+
+def rollout_status(store: SqlStore, environment: str | None = None) -> list[RolloutStatus]:
+    """Return every flag with its state and rollout percentage, sorted by environment, key.
+
+    Args:
+        environment: only this environment; every environment when ``None``.
+
+    Raises:
+        NotFound: the environment does not exist.
+    """
+    with store.unit_of_work() as uow:
+        if environment is None:
+            flags = uow.flags.list_all()
+        else:
+            uow.environments.get(environment)
+            flags = uow.flags.list(environment)
+    return [_status_row(flag) for flag in flags]
+
+
+def flag_stats(store: SqlStore, environment: str, key: str) -> FlagStats:
+    """Return state, rollout share, targeting counts and history size of a flag.
+
+    Raises:
+        NotFound: no such environment or flag.
+    """
+    with store.unit_of_work() as uow:
+        flag = live_flag(uow, environment, key)
+        history = uow.flags.history(environment, key)
+    if not history:
+        raise flag_not_found(environment, key)
+    users, groups = targeted_counts(flag.definition)
+    return FlagStats(
+        environment=environment,
+        key=key,
+        state=flag_state(flag.definition),
+        enabled=flag.enabled,
+        rollout_percent=rollout_percent(flag.definition),
+        version=flag.version,
+        versions=len(history),
+        targeted_users=users,
+        targeted_groups=groups,
+        rules=len(flag.definition.get("rules", [])),
+        created_at=flag.created_at,
+        updated_at=flag.updated_at,
+        last_changed_by=history[0].actor,
+    )
+
+
+def entity_tag(document: Mapping[str, Any]) -> str:
+    """A quoted strong ETag for ``document``: equal exactly when the JSON text is equal."""
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def flag_state(definition: Mapping[str, Any]) -> FlagState:
+    """The seeds' status of a flag definition (see ``FlagState``)."""
+    if not definition.get("enabled", True):
+        return FlagState.DISABLED
+    on = on_variant(definition)
+    percent = on_share(definition)
+    if on is None or percent is None or percent >= 100:  # percent
+        return FlagState.ENABLED
+    if percent > 0:
+        return FlagState.PERCENTAGE
+    targets = definition.get("targets", [])
+    if any(t.get("variant") == on and (t.get("keys") or t.get("groups")) for t in targets):
+        return FlagState.TARGETED
+    return FlagState.OFF
+
+
+def _status_row(flag: FlagRecord) -> RolloutStatus:
+    return RolloutStatus(
+        environment=flag.environment,
+        key=flag.key,
+        description=flag.description,
+        state=flag_state(flag.definition),
+        enabled=flag.enabled,
+        rollout_percent=rollout_percent(flag.definition),
+        version=flag.version,
+        updated_at=flag.updated_at,
+    )

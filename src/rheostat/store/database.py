@@ -1,0 +1,178 @@
+"""``SqlStore``: one SQLAlchemy engine and the units of work on it."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from rheostat.clock import Clock, SystemClock
+from rheostat.errors import ConfigurationError, Conflict, RheostatError, StorageError
+from rheostat.store.unit_of_work import UnitOfWork
+
+__all__ = ["SqlStore", "normalize_database_url"]
+
+logger = logging.getLogger("rheostat.store")
+
+_POSTGRES_ALIASES = ("postgresql", "postgres", "postgresql+psycopg")
+_SQLITE_TIMEOUT_S = 30.0
+
+
+def normalize_database_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL spelled for psycopg 3 (``postgresql+psycopg://``).
+
+    Raises:
+        ConfigurationError: empty, malformed, or neither SQLite nor PostgreSQL.
+    """
+    parsed = _parse_url(url)
+    if parsed.drivername in _POSTGRES_ALIASES:
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        return url.strip()
+    raise ConfigurationError(
+        f"database URL {parsed.render_as_string()!r}: unsupported backend {parsed.drivername!r};"
+        " use sqlite:///path.db or postgresql://user@host/dbname",
+        details={"url": parsed.render_as_string()},
+    )
+
+
+def _parse_url(url: str) -> URL:
+    if not url or not url.strip():
+        raise ConfigurationError("the database URL is empty; set RHEOSTAT_DATABASE_URL")
+    try:
+        return make_url(url.strip())
+    except ArgumentError as error:
+        raise ConfigurationError(f"database URL is malformed: {error}") from error
+
+
+class SqlStore:
+    """A database (SQLite or PostgreSQL) behind one engine; safe to share between threads.
+
+    Attributes:
+        url: the normalised SQLAlchemy URL.
+        clock: where audit timestamps come from.
+        engine: the SQLAlchemy engine (for migrations and health checks).
+    """
+
+    def __init__(self, url: str, *, clock: Clock | None = None) -> None:
+        """Build the engine (no connection is made yet); prefer ``service.open_store``."""
+        self.url = normalize_database_url(url)
+        self.clock: Clock = clock or SystemClock()
+        self.engine = build_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._listeners: list[Callable[[str], None]] = []
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Dispose of the engine's connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def unit_of_work(self, *, consistent_read: bool = False) -> Iterator[UnitOfWork]:
+        """One transaction: commit when the block ends normally, roll back on any exception.
+
+        Database failures surface as ``StorageError``; rheostat errors pass through unchanged.
+
+        Args:
+            consistent_read: every query sees the same committed state (REPEATABLE READ on
+                PostgreSQL; SQLite transactions here are serialised anyway). For reads that
+                span several tables, such as a snapshot of flags and their segments.
+        """
+        with self._sessions() as session:
+            try:
+                with session.begin():
+                    if consistent_read and self.dialect == "postgresql":
+                        session.connection(
+                            execution_options={"isolation_level": "REPEATABLE READ"}
+                        )
+                    unit = UnitOfWork(session, now=self.clock.now())
+                    yield unit
+            except RheostatError:
+                raise
+            except StaleDataError as error:
+                raise Conflict(
+                    "a concurrent change was committed first; read again and retry"
+                ) from error
+            except (DBAPIError, sqlite3.Error) as error:
+                raise StorageError(f"the database failed: {_first_line(error)}") from error
+            except SQLAlchemyError as error:
+                raise StorageError(f"the database layer failed: {_first_line(error)}") from error
+        unit.run_after_commit()
+        for environment in sorted(unit.changed_environments):
+            self._notify(environment)
+
+    def add_change_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(environment)`` after each commit that changed its flags or segments.
+
+        Listeners run in the committing thread and must not raise; this is the in-process
+        change bus (SSE on one replica). Other processes poll ``snapshot`` etags.
+        """
+        self._listeners.append(listener)
+
+    def _notify(self, environment: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(environment)
+            except Exception:  # a listener must not undo a committed change
+                logger.exception("rheostat: change listener failed for %r", environment)
+
+    def schema_revision(self) -> str | None:
+        """Connect, and return the database's schema revision (``None`` when empty).
+
+        Raises:
+            StorageError: the database does not answer.
+        """
+        from rheostat.store.schema import current_revision  # alembic is heavy
+
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                return current_revision(connection)
+        except (DBAPIError, sqlite3.Error) as error:
+            raise StorageError(f"the database does not answer: {_first_line(error)}") from error
+
+    def session(self) -> Session:
+        """A bare session, for health checks and tests; services use ``unit_of_work``."""
+        return self._sessions()
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def build_engine(url: str) -> Engine:
+    """Create the engine; on SQLite, turn on WAL, foreign keys and write-serialising BEGIN."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": _SQLITE_TIMEOUT_S})
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Take over transaction control from pysqlite so that BEGIN IMMEDIATE can be issued: every
+    # transaction then holds the write lock from its first read, which makes read-check-write
+    # (optimistic concurrency) atomic on SQLite.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,208 @@
+"""What the store hands back: immutable values, free of SQLAlchemy.
+
+Services return these to the API, the CLI and the dashboard; ``store.mappers`` builds them from
+rows. Flag and segment definitions are plain JSON-ready mappings in the native document format
+(see ARCHITECTURE.md), exactly as ``FlagSet.from_dict`` accepts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "ApiKey",
+    "ApiKeyScope",
+    "AuditAction",
+    "AuditEvent",
+    "CreatedApiKey",
+    "Environment",
+    "FlagRecord",
+    "FlagVersion",
+    "SegmentRecord",
+]
+
+
+class ApiKeyScope(StrEnum):
+    """What an API key may do."""
+
+    SDK = "sdk"
+    """Read the flags of one environment (SDK polling, streaming, metrics)."""
+    ADMIN = "admin"
+    """Everything: manage flags, segments, environments and keys."""
+
+
+class AuditAction(StrEnum):
+    """The verb of an audit event; stable strings, part of the public API."""
+
+    ENVIRONMENT_CREATED = "environment.created"
+    ENVIRONMENT_UPDATED = "environment.updated"
+    ENVIRONMENT_DELETED = "environment.deleted"
+    FLAG_CREATED = "flag.created"
+    FLAG_UPDATED = "flag.updated"
+    FLAG_DELETED = "flag.deleted"
+    FLAG_ENABLED = "flag.enabled"
+    FLAG_DISABLED = "flag.disabled"
+    FLAG_KILLED = "flag.killed"
+    FLAG_ROLLOUT_SET = "flag.rollout_set"
+    FLAG_TARGETS_ADDED = "flag.targets_added"
+    FLAG_TARGETS_REMOVED = "flag.targets_removed"
+    FLAG_RESTORED = "flag.restored"
+    FLAG_IMPORTED = "flag.imported"
+    SEGMENT_CREATED = "segment.created"
+    SEGMENT_UPDATED = "segment.updated"
+    SEGMENT_DELETED = "segment.deleted"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Environment:
+    """A deployment stage (``development``, ``staging``, ``production``) with its own flags.
+
+    Attributes:
+        key: stable identifier used in URLs and API keys.
+        name: human label.
+        description: free text.
+        version: optimistic-concurrency counter; updates must name it.
+    """
+
+    key: str
+    name: str
+    description: str = ""
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagRecord:
+    """The current state of one flag in one environment.
+
+    Attributes:
+        environment: environment key.
+        key: flag key.
+        definition: the native flag definition (``description``, ``enabled``, ``variants``,
+            ``default``, ``targets``, ``rules``...), as stored after validation.
+        version: the flag version; every change makes a new one, and updates must name the
+            version they read.
+    """
+
+    environment: str
+    key: str
+    definition: Mapping[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the flag is on (``False`` means the kill switch is engaged)."""
+        return bool(self.definition.get("enabled", True))
+
+    @property
+    def description(self) -> str:
+        """The flag's description, ``""`` when it has none."""
+        return str(self.definition.get("description", ""))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagVersion:
+    """One immutable entry of a flag's history.
+
+    Attributes:
+        version: 1 for the first, then consecutive.
+        definition: the full definition at that version (the last one for a deletion).
+        deleted: this version deleted the flag.
+        action: what made it (``flag.updated``, ``flag.restored``...).
+        actor: who made it; reason: why, when given.
+    """
+
+    environment: str
+    key: str
+    version: int
+    definition: Mapping[str, Any]
+    deleted: bool = False
+    action: AuditAction
+    actor: str
+    reason: str | None = None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SegmentRecord:
+    """A named, reusable list of conditions in one environment.
+
+    Attributes:
+        definition: native segment definition (``{"conditions": [...], "description": ...}``).
+        version: optimistic-concurrency counter; updates must name it.
+    """
+
+    environment: str
+    key: str
+    definition: Mapping[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKey:
+    """An API key as stored: never the token itself, only its hash and a recognisable prefix.
+
+    Attributes:
+        id: public identifier (used to revoke).
+        name: human label.
+        scope: ``sdk`` (read one environment's flags) or ``admin``.
+        environment: the environment an ``sdk`` key reads; ``None`` for ``admin`` keys.
+        prefix: the token's first characters (``rh_sdk_AbCd``), to recognise it in lists.
+        revoked_at: when it was revoked; ``None`` while it works.
+    """
+
+    id: str
+    name: str
+    scope: ApiKeyScope
+    environment: str | None
+    prefix: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the key still authenticates."""
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreatedApiKey:
+    """A new key and its secret token; the token is shown this once and never stored."""
+
+    api_key: ApiKey
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    """Who changed what, when, why, with the state before and after.
+
+    Attributes:
+        id: increasing with time.
+        environment: the environment concerned, ``None`` for global changes (API keys...).
+        subject: what changed, ``flag:<key>``, ``segment:<key>``, ``environment:<key>``,
+            ``api_key:<id>``.
+        before, after: JSON states (``None`` for a creation or a deletion).
+    """
+
+    id: int
+    at: datetime
+    actor: str
+    action: AuditAction
+    environment: str | None
+    subject: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    reason: str | None = None

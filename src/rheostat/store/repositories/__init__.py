@@ -1,0 +1,17 @@
+"""One repository per aggregate. Repositories add and flush; they never commit."""
+
+from rheostat.store.repositories.api_keys import ApiKeyRepository
+from rheostat.store.repositories.audit import AuditRepository
+from rheostat.store.repositories.environments import EnvironmentRepository
+from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
+from rheostat.store.repositories.segments import SegmentRepository
+
+__all__ = [
+    "ApiKeyRepository",
+    "AuditRepository",
+    "EnvironmentRepository",
+    "FlagChange",
+    "FlagRepository",
+    "SegmentRepository",
+    "StoredFlag",
+]

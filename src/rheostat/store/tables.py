@@ -1,0 +1,197 @@
+"""The schema, as SQLAlchemy 2 mapped classes; the migrations create exactly this.
+
+Rows are a storage detail: services see ``store.records`` values, built by ``store.mappers``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "ApiKeyRow",
+    "AuditEventRow",
+    "Base",
+    "EnvironmentRow",
+    "FlagRow",
+    "FlagVersionRow",
+    "SegmentRow",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KEY_LENGTH = 128
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores it naive, as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("rheostat stores only timezone-aware datetimes")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Document = JSON(none_as_null=True)
+"""JSON column, stored as text (``json``, not ``jsonb``, on PostgreSQL): key order is meaning.
+
+A split assigns contiguous bucket ranges in the order its variants are written, so reordering
+keys (as ``jsonb`` does) would move users between variants."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the constraint naming convention Alembic relies on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: Document,
+    }
+
+
+class EnvironmentRow(Base):
+    """``environments``: one per deployment stage."""
+
+    __tablename__ = "environments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __mapper_args__ = {  # noqa: RUF012  # read by SQLAlchemy's declarative scan, never mutated
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
+
+
+class FlagRow(Base):
+    """``flags``: the current version of each flag; ``deleted_at`` keeps deleted flags' history."""
+
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("environment_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    definition: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+    __mapper_args__ = {  # noqa: RUF012  # read by SQLAlchemy's declarative scan, never mutated
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
+
+
+class FlagVersionRow(Base):
+    """``flag_versions``: immutable history, one row per change of a flag."""
+
+    __tablename__ = "flag_versions"
+    __table_args__ = (UniqueConstraint("flag_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]]
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    action: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class SegmentRow(Base):
+    """``segments``: named condition lists per environment."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("environment_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    definition: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __mapper_args__ = {  # noqa: RUF012  # read by SQLAlchemy's declarative scan, never mutated
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
+
+
+class ApiKeyRow(Base):
+    """``api_keys``: hashed tokens; the token itself is never stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(16))
+    environment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("environments.id", ondelete="SET NULL"), index=True
+    )
+    prefix: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEventRow(Base):
+    """``audit_events``: append-only; keeps the environment key, so it outlives deletions."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    environment: Mapped[str | None] = mapped_column(String(KEY_LENGTH), index=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,142 @@
+"""Read models: the SDK snapshot and its etag, rollout status, flag stats, health."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rheostat.errors import NotFound
+from rheostat.flags import Context, FlagSet
+from rheostat.service import (
+    FlagState,
+    HealthStatus,
+    SqlStore,
+    check_health,
+    create_environment,
+    create_flag,
+    flag_stats,
+    kill_flag,
+    open_store,
+    rollout_status,
+    set_rollout_percentage,
+    snapshot,
+)
+from rheostat.store.schema import head_revision
+
+
+@pytest.fixture
+def environments(store: SqlStore) -> SqlStore:
+    create_environment(store, "production", actor="alice")
+    create_environment(store, "staging", actor="alice")
+    create_flag(store, "production", "new-checkout", {}, actor="alice")
+    set_rollout_percentage(store, "production", "new-checkout", 25, actor="alice")
+    create_flag(store, "production", "hybrid-search", {"description": "ES"}, actor="alice")
+    create_flag(store, "staging", "new-checkout", {"enabled": False}, actor="alice")
+    return store
+
+
+def test_the_snapshot_is_a_loadable_document_with_versions(environments: SqlStore) -> None:
+    # Given flags in production / When its snapshot is taken
+    taken = snapshot(environments, "production")
+
+    # Then SDKs can build a FlagSet from it, and each flag carries its version
+    flags = FlagSet.from_dict(taken.document)
+    assert flags.keys() == ["hybrid-search", "new-checkout"]
+    assert flags.evaluate("new-checkout", Context(key="user-1")).version == 2
+    assert taken.environment == "production"
+    assert taken.etag.startswith('"')
+    assert taken.etag.endswith('"')
+
+
+def test_the_etag_changes_exactly_when_the_flags_do(environments: SqlStore) -> None:
+    # Given a snapshot
+    first = snapshot(environments, "production")
+
+    # When nothing changes, then when a flag does
+    same = snapshot(environments, "production")
+    set_rollout_percentage(environments, "production", "new-checkout", 30, actor="alice")
+    changed = snapshot(environments, "production")
+
+    # Then the etag is stable, then different; other environments keep theirs
+    assert same.etag == first.etag
+    assert changed.etag != first.etag
+    assert snapshot(environments, "staging").etag != changed.etag
+
+
+def test_rollout_status_lists_every_flag_with_state_and_percentage(
+    environments: SqlStore,
+) -> None:
+    # Given flags in two environments, one killed
+    kill_flag(environments, "production", "hybrid-search", actor="oncall")
+
+    # When the view is read for everything, then for staging only
+    every = rollout_status(environments)
+    staging = rollout_status(environments, "staging")
+
+    # Then each row shows environment, key, state and share
+    assert [(r.environment, r.key, r.state, r.rollout_percent) for r in every] == [
+        ("production", "hybrid-search", FlagState.DISABLED, None),
+        ("production", "new-checkout", FlagState.PERCENTAGE, 25.0),
+        ("staging", "new-checkout", FlagState.DISABLED, None),
+    ]
+    assert [r.version for r in staging] == [1]
+    with pytest.raises(NotFound):
+        rollout_status(environments, "nowhere")
+
+
+def test_flag_stats_summarise_one_flag(environments: SqlStore) -> None:
+    # Given / When
+    stats = flag_stats(environments, "production", "new-checkout")
+
+    # Then
+    assert (stats.state, stats.rollout_percent, stats.versions, stats.rules) == (
+        FlagState.PERCENTAGE,
+        25.0,
+        2,
+        1,
+    )
+    assert stats.last_changed_by == "alice"
+    assert flag_stats(environments, "production", "hybrid-search").state == FlagState.OFF
+
+
+def test_health_reports_the_database_and_engaged_kill_switches(environments: SqlStore) -> None:
+    # Given one flag killed in production
+    kill_flag(environments, "production", "hybrid-search", actor="oncall")
+
+    # When health is checked
+    health = check_health(environments)
+
+    # Then the database is connected and every flag's kill switch is reported
+    assert health.status == HealthStatus.HEALTHY
+    assert health.database == "connected"
+    assert health.schema_revision == head_revision()
+    assert health.kill_switches == {
+        "production": {"hybrid-search": True, "new-checkout": False},
+        "staging": {"new-checkout": True},
+    }
+    assert health.kill_switches_engaged == 2
+
+
+def test_health_is_degraded_before_migration(store_url: str) -> None:
+    # Given a store on an empty, unmigrated database
+    store = open_store(store_url)
+
+    # When / Then
+    health = check_health(store)
+    store.close()
+    assert health.status == HealthStatus.DEGRADED
+    assert health.database == "outdated"
+    assert health.error is not None
+    assert "migrate-db" in health.error
+
+
+def test_health_is_unhealthy_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    # Given a database that cannot be opened
+    store = open_store(f"sqlite:///{tmp_path / 'missing-dir' / 'rheostat.db'}")
+
+    # When / Then health reports it instead of raising
+    health = check_health(store)
+    assert health.status == HealthStatus.UNHEALTHY
+    assert health.database == "unreachable"
+    assert health.error
