@@ -44,8 +44,15 @@ test-pg: install  ## only the PostgreSQL tests (set RHEOSTAT_TEST_POSTGRES_URL t
 cov: install
 	$(BIN)/pytest tests --cov=rheostat --cov-report=term-missing
 
-bench: install  ## speed against the peers, measured side by side
-	$(BIN)/python benchmarks/run.py
+bench:  ## speed against the peers, measured side by side
+	test -x .bench-venv/bin/python || $(PYTHON) -m venv .bench-venv
+	stamp=.bench-venv/.installed-$$(cat benchmarks/requirements-peers.txt pyproject.toml | cksum | cut -d' ' -f1); \
+	if [ ! -f $$stamp ]; then \
+	  .bench-venv/bin/python -m pip install --quiet --upgrade pip && \
+	  .bench-venv/bin/python -m pip install --quiet -e . -r benchmarks/requirements-peers.txt && \
+	  rm -f .bench-venv/.installed-* && touch $$stamp; \
+	fi
+	.bench-venv/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 check: test
 

@@ -29,13 +29,26 @@ from rheostat.flags.rules import Predicate, compile_conditions, compile_segment
 
 __all__ = ["ConstantFlag", "NativeFlag", "Outcome", "compile_flags"]
 
+_JSON_TYPES = (dict, list, str, int, float, bool)
 _ACCEPTED_DEFAULTS: dict[FlagType, tuple[type, ...]] = {
     FlagType.BOOL: (bool,),
     FlagType.STRING: (str,),
     FlagType.NUMBER: (int, float),
-    FlagType.JSON: (dict, list),
+    FlagType.JSON: _JSON_TYPES,
+}
+# Exact classes checked first (one set lookup); subclasses such as StrEnum take the slow path.
+_EXACT_TYPES: dict[FlagType, frozenset[type]] = {
+    flag_type: frozenset(types) - ({bool} if flag_type is FlagType.NUMBER else set())
+    for flag_type, types in _ACCEPTED_DEFAULTS.items()
 }
 _OFF_REASONS = frozenset({Reason.DISABLED, Reason.PREREQUISITE_FAILED})
+
+
+def accepts_default(flag_type: FlagType, default: Any) -> bool:
+    """Whether ``default`` has the flag's type (a bool is not a number)."""
+    if flag_type is FlagType.NUMBER and isinstance(default, bool):
+        return False
+    return isinstance(default, _ACCEPTED_DEFAULTS[flag_type])
 
 
 class Outcome:
@@ -43,10 +56,10 @@ class Outcome:
 
     __slots__ = ("enabled", "evaluation", "is_on", "name", "variant")
 
-    def __init__(self, flag: Flag, name: str, reason: Reason) -> None:
+    def __init__(self, flag: Flag, name: str, reason: Reason, *, is_on: bool | None = None) -> None:
         value = flag.variants[name]
         self.name = name
-        self.is_on = reason not in _OFF_REASONS
+        self.is_on = reason not in _OFF_REASONS if is_on is None else is_on
         self.enabled: bool = value if flag.type is FlagType.BOOL else self.is_on
         self.evaluation = Evaluation(value, name, reason, None, flag.version)
         self.variant = Variant(name=name, enabled=self.enabled, payload=value)
@@ -70,12 +83,12 @@ class _CompiledSplit:
 class ConstantFlag:
     """A flag that answers the same to everyone: killed, or without any targeting."""
 
-    __slots__ = ("_accepts", "_outcome", "flag")
+    __slots__ = ("_exact_types", "_outcome", "flag")
 
     def __init__(self, flag: Flag, outcome: Outcome) -> None:
         self.flag = flag
         self._outcome = outcome
-        self._accepts = _ACCEPTED_DEFAULTS[flag.type]
+        self._exact_types = _EXACT_TYPES[flag.type]
 
     @property
     def key(self) -> str:
@@ -85,12 +98,21 @@ class ConstantFlag:
     def version(self) -> int | None:
         return self.flag.version
 
+    @property
+    def constant_enabled(self) -> bool:
+        """``is_enabled`` for every context (lets ``FlagSet`` skip the call)."""
+        return self._outcome.enabled
+
     def decide(self, context: Context) -> Outcome:
         """Return the one outcome."""
         return self._outcome
 
     def evaluate(self, context: Context, default: Any) -> Evaluation:
-        if default is not None and not isinstance(default, self._accepts):
+        if (
+            default is not None
+            and default.__class__ not in self._exact_types
+            and not accepts_default(self.flag.type, default)
+        ):
             return _type_mismatch(default, self.flag)
         return self._outcome.evaluation
 
@@ -105,8 +127,8 @@ class NativeFlag:
     """A compiled native flag with targeting (satisfies ``CompiledFlag``)."""
 
     __slots__ = (
-        "_accepts",
         "_default_outcome",
+        "_exact_types",
         "_group_targets",
         "_key_targets",
         "_prerequisite_failed",
@@ -123,7 +145,7 @@ class NativeFlag:
         prerequisites: tuple[tuple[DecidingFlag, frozenset[str]], ...],
     ) -> None:
         self.flag = flag
-        self._accepts = _ACCEPTED_DEFAULTS[flag.type]
+        self._exact_types = _EXACT_TYPES[flag.type]
         self._prerequisite_failed = Outcome(flag, flag.default, Reason.PREREQUISITE_FAILED)
         self._default_outcome = Outcome(flag, flag.default, Reason.DEFAULT)
         self._prerequisites = prerequisites
@@ -163,7 +185,11 @@ class NativeFlag:
         return self._default_outcome
 
     def evaluate(self, context: Context, default: Any) -> Evaluation:
-        if default is not None and not isinstance(default, self._accepts):
+        if (
+            default is not None
+            and default.__class__ not in self._exact_types
+            and not accepts_default(self.flag.type, default)
+        ):
             return _type_mismatch(default, self.flag)
         return self.decide(context).evaluation
 
@@ -229,15 +255,24 @@ def _compile_targets(
 
 
 def compile_flags(
-    flags: Mapping[str, Flag], segments: Mapping[str, Segment]
+    flags: Mapping[str, Flag],
+    segments: Mapping[str, Segment],
+    overrides: Mapping[str, str | None] | None = None,
 ) -> dict[str, CompiledFlag]:
-    """Compile validated flags (prerequisites first) into evaluators keyed by flag key."""
+    """Compile validated flags (prerequisites first) into evaluators keyed by flag key.
+
+    ``overrides`` maps flag keys to a forced variant, or to None for a kill; overridden flags
+    answer with reason ``OVERRIDE``, and flags that depend on them see the forced answer.
+    """
     compiled_segments: dict[str, tuple[Predicate, ...]] = {}
     for name, segment in segments.items():
         compiled_segments[name] = compile_segment(segment, compiled_segments)
     compiled: dict[str, DecidingFlag] = {}
     for key in prerequisite_order(flags):
-        compiled[key] = _compile_flag(flags[key], compiled_segments, compiled)
+        if overrides and key in overrides:
+            compiled[key] = _overridden(flags[key], overrides[key])
+        else:
+            compiled[key] = _compile_flag(flags[key], compiled_segments, compiled)
     return {key: compiled[key] for key in flags}
 
 
@@ -260,3 +295,9 @@ def _compile_serve(flag: Flag, serve: str | Split) -> tuple[Outcome | None, _Com
         return Outcome(flag, serve, Reason.TARGETING_MATCH), None
     split_outcomes = {name: Outcome(flag, name, Reason.SPLIT) for name in flag.variants}
     return None, _CompiledSplit(flag, serve, split_outcomes)
+
+
+def _overridden(flag: Flag, variant: str | None) -> ConstantFlag:
+    # A kill serves the default variant and counts as off for dependents; a forced variant is on.
+    name = flag.default if variant is None else variant
+    return ConstantFlag(flag, Outcome(flag, name, Reason.OVERRIDE, is_on=variant is not None))

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
 
-from rheostat.errors import InvalidDefinition
+from rheostat.errors import ConfigurationError, InvalidDefinition
 from rheostat.flags.compiled import CompiledFlag
 from rheostat.flags.formats.native import compile_document
 from rheostat.flags.formats.unleash import apply_delta, compile_unleash
 from rheostat.flags.model import Context, ErrorCode, Evaluation, Reason, Variant
-from rheostat.flags.overrides import OverriddenFlag, overrides_from_environment
+from rheostat.flags.overrides import (
+    KilledFlag,
+    Override,
+    environment_name,
+    forced_variants,
+    overrides_from_environment,
+)
 
 __all__ = ["FlagSet"]
 
@@ -42,7 +49,7 @@ class FlagSet:
         self._flags: dict[str, CompiledFlag] = dict(flags)
         self._document = document
         # Bound methods looked up once: the hot path is one dict lookup and one call.
-        self._is_enabled_by_key = {key: flag.is_enabled for key, flag in self._flags.items()}
+        self._is_enabled_by_key = {key: _is_enabled_of(flag) for key, flag in self._flags.items()}
 
     # Building ---------------------------------------------------------------------------------
 
@@ -82,17 +89,31 @@ class FlagSet:
         """Return a set where ``RHEOSTAT_KILL_*`` / ``RHEOSTAT_FLAG_*`` variables force answers.
 
         ``environment`` is passed in (usually ``os.environ``); see ``rheostat.flags.overrides``.
+        Native flags are recompiled, so dependents of a killed flag see it off.
 
         Raises:
-            ConfigurationError: an override names a variant the flag does not have.
+            ConfigurationError: an override names an unknown variant, matches two flags, or
+                forces a variant of an Unleash-imported flag (only kills apply there).
         """
-        definitions = self._document.get("flags", {})
-        flags: dict[str, CompiledFlag] = dict(self._flags)
-        for override in overrides_from_environment(environment, list(definitions)):
-            flags[override.flag] = OverriddenFlag(
-                flags[override.flag], override, definitions[override.flag]
-            )
+        found = overrides_from_environment(environment, self._flags)
+        if not found:
+            return self
+        if self._document.get("format") == "unleash":
+            return FlagSet(self._kill_imported(found), self._document)
+        forced = forced_variants(found, self._document["flags"])
+        flags, _ = compile_document(self._document, overrides=forced)
         return FlagSet(flags, self._document)
+
+    def _kill_imported(self, found: list[Override]) -> dict[str, CompiledFlag]:
+        flags = dict(self._flags)
+        for override in found:
+            if override.variant is not None:
+                raise ConfigurationError(
+                    f"{override.variable}: Unleash-imported flags can only be killed"
+                    f" (use RHEOSTAT_KILL_{environment_name(override.flag)}=1)"
+                )
+            flags[override.flag] = KilledFlag(flags[override.flag])
+        return flags
 
     # Reading ----------------------------------------------------------------------------------
 
@@ -117,21 +138,21 @@ class FlagSet:
 
     def evaluate(self, key: str, context: Context, default: Any = None) -> Evaluation:
         """Evaluate ``key`` for ``context``; never raises (see the module docstring)."""
-        flag = self._flags.get(key)
-        if flag is None:
-            return Evaluation(default, None, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND)
         try:
+            flag = self._flags.get(key)
+            if flag is None:
+                return Evaluation(default, None, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND)
             return flag.evaluate(context, default)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
-            return Evaluation(default, None, Reason.ERROR, ErrorCode.GENERAL, flag.version)
+            return Evaluation(default, None, Reason.ERROR, ErrorCode.GENERAL)
 
     def is_enabled(self, key: str, context: Context, default: bool = False) -> bool:
         """Return whether ``key`` is on for ``context``; ``default`` if unknown. Never raises."""
-        is_enabled = self._is_enabled_by_key.get(key)
-        if is_enabled is None:
-            return default
         try:
+            is_enabled = self._is_enabled_by_key.get(key)
+            if is_enabled is None:
+                return default
             return is_enabled(context)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
@@ -139,17 +160,30 @@ class FlagSet:
 
     def variant(self, key: str, context: Context) -> Variant:
         """Return the variant served to ``context``; ``disabled`` if unknown. Never raises."""
-        flag = self._flags.get(key)
-        if flag is None:
-            return _DISABLED_VARIANT
         try:
+            flag = self._flags.get(key)
+            if flag is None:
+                return _DISABLED_VARIANT
             return flag.variant(context)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return _DISABLED_VARIANT
 
 
-def _report(key: str) -> None:
+def _is_enabled_of(flag: CompiledFlag) -> Callable[[Context], bool]:
+    """Return the fastest callable answering ``is_enabled`` for ``flag``.
+
+    A flag that answers the same to everyone is served by a C builtin: ``bool(context)`` is
+    True and ``not_(context)`` is False for any ``Context`` (it defines no ``__bool__`` or
+    ``__len__``), which saves a Python call on the hottest path there is.
+    """
+    constant = getattr(flag, "constant_enabled", None)
+    if constant is None:
+        return flag.is_enabled
+    return bool if constant else operator.not_
+
+
+def _report(key: object) -> None:
     logger.exception("rheostat: evaluating flag %r failed; serving the default", key)
     if FlagSet.strict:
         raise

@@ -173,11 +173,14 @@ def _in_cidr(values: Sequence[Any], case_insensitive: bool) -> ValueTest:
             raise ValueError(f"not a CIDR block: {value!r}") from error
 
     def test(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False  # ints, bools and bytes are not written addresses
         try:
             address = ipaddress.ip_address(value)
         except ValueError:
             return False
-        return any(address in network for network in networks)
+        mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:10.1.2.3 behind dual-stack proxies
+        return any(address in net or (mapped is not None and mapped in net) for net in networks)
 
     return test
 

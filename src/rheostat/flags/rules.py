@@ -24,6 +24,7 @@ Predicate = Callable[[Context], bool]
 
 _MISSING: Any = object()
 _COLLECTIONS = (list, tuple, set, frozenset)
+_ODD_VALUE = (TypeError, ValueError, OverflowError, OSError, RecursionError)
 _MEMBERSHIP = frozenset({Operator.EQ, Operator.IN, Operator.NOT_IN})
 
 
@@ -70,7 +71,10 @@ def _attribute_predicate(attribute: str, test: ValueTest, *, negate: bool) -> Pr
     if attribute == "key":
 
         def key_predicate(context: Context) -> bool:
-            return bool(context.key) and test(context.key) != negate
+            try:
+                return bool(context.key) and test(context.key) != negate
+            except _ODD_VALUE:  # e.g. a key no operator can read: no match
+                return False
 
         return key_predicate
 
@@ -78,9 +82,12 @@ def _attribute_predicate(attribute: str, test: ValueTest, *, negate: bool) -> Pr
         value = context.attributes.get(attribute, _MISSING)
         if value is _MISSING or value is None:
             return False
-        if isinstance(value, _COLLECTIONS):
-            return any(test(element) for element in value) != negate
-        return test(value) != negate
+        try:
+            if isinstance(value, _COLLECTIONS):
+                return any(test(element) for element in value) != negate
+            return test(value) != negate
+        except _ODD_VALUE:  # a value no operator can read (huge, NaN, out of range): no match
+            return False
 
     return predicate
 

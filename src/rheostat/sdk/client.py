@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rheostat.errors import RheostatError
 from rheostat.flags import Context, Evaluation, FlagSet, Variant
+from rheostat.flags.overrides import unmatched_variables
 
 __all__ = ["Client"]
 
@@ -31,10 +31,11 @@ class Client:
         self._environ = os.environ if environ is None else environ
         self._flags = flags.with_overrides(self._environ)
         self._path: Path | None = None
-        self._signature: tuple[float, int] | None = None
+        self._signature: tuple[int, ...] | None = None
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
-        self.last_error: RheostatError | None = None
+        self._reload_lock = threading.Lock()
+        self.last_error: Exception | None = None
 
     @classmethod
     def from_file(
@@ -53,6 +54,9 @@ class Client:
         """
         file = Path(path)
         client = cls(FlagSet.load(file), environ=environ)
+        unmatched = unmatched_variables(client._environ, client._flags.keys())
+        if unmatched:
+            logger.warning("rheostat: overrides that match no flag (typo?): %s", unmatched)
         client._path = file
         client._signature = _signature(file)
         if watch:
@@ -77,20 +81,30 @@ class Client:
         return self._flags.evaluate(key, context, default)
 
     def reload(self) -> bool:
-        """Re-read the file now if it changed; return True when new flags were swapped in."""
+        """Re-read the file now if it changed; return True when new flags were swapped in.
+
+        A file that fails to load leaves the last good flags in place; the error is kept in
+        ``last_error`` and logged once per distinct error. Concurrent calls are serialised, so an
+        older file can never replace a newer one.
+        """
         if self._path is None:
             return False
-        signature = _signature(self._path)
-        if signature == self._signature:
-            return False
-        try:
-            fresh = FlagSet.load(self._path).with_overrides(self._environ)
-        except RheostatError as error:
-            self.last_error = error
+        with self._reload_lock:
+            signature = _signature(self._path)
+            if signature == self._signature:
+                return False
+            try:
+                fresh = FlagSet.load(self._path).with_overrides(self._environ)
+            except Exception as error:  # noqa: BLE001  # any bad file must leave the watcher alive
+                self._record_failure(error)
+                return False
+            self._flags, self._signature, self.last_error = fresh, signature, None
+            return True
+
+    def _record_failure(self, error: Exception) -> None:
+        if str(error) != str(self.last_error):
             logger.error("rheostat: keeping the last good flags; reload failed: %s", error)
-            return False
-        self._flags, self._signature, self.last_error = fresh, signature, None
-        return True
+        self.last_error = error
 
     def close(self) -> None:
         """Stop watching the file."""
@@ -114,9 +128,10 @@ class Client:
         self._watcher.start()
 
 
-def _signature(path: Path) -> tuple[float, int] | None:
+def _signature(path: Path) -> tuple[int, ...] | None:
     try:
         stat = path.stat()
     except OSError:
         return None
-    return (stat.st_mtime, stat.st_size)
+    # inode and ctime catch a rename or a copy that restores the old mtime (cp -p, rsync -t)
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)

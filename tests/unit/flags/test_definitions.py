@@ -84,7 +84,7 @@ CASES = [
     (
         flag(rules=[{"serve": {"split": {"on": -5, "off": 105}}}]),
         "flags.f.rules[0].serve.split.on",
-        ">= 0",
+        "in 0..100",
     ),
     (flag(rule=[]), "flags.f.rule", "unknown field"),
     (flag(enabled="yes"), "flags.f.enabled", "true or false"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from rheostat.errors import InvalidDefinition
@@ -43,13 +44,22 @@ def _values(body: Mapping[str, Any], op: Operator, path: str) -> tuple[Any, ...]
     if "value" in body and "values" in body:
         raise InvalidDefinition(f"{path}.value", "give either value or values, not both")
     if "value" in body:
-        return (body["value"],)
+        return (_plain(body["value"], f"{path}.value"),)
     raw = body.get("values", [])
     if not isinstance(raw, list | tuple):
         raise InvalidDefinition(f"{path}.values", f"must be a list, got {type(raw).__name__}")
     if not raw and op is not Operator.EXISTS:
         raise InvalidDefinition(f"{path}.values", f"operator {op.value} needs values")
-    return tuple(raw)
+    return tuple(_plain(value, f"{path}.values[{index}]") for index, value in enumerate(raw))
+
+
+def _plain(value: Any, path: str) -> Any:
+    """Keep values JSON-shaped: YAML dates become ISO-8601 text; other objects are refused."""
+    if isinstance(value, date):  # datetime too: unquoted YAML timestamps load as these
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise InvalidDefinition(path, f"must be a string, number or boolean, got {value!r}")
 
 
 def _check_values(condition: Condition, segments: Mapping[str, Segment] | None, path: str) -> None:
@@ -60,7 +70,7 @@ def _check_values(condition: Condition, segments: Mapping[str, Segment] | None, 
         return
     try:
         MATCHERS_BY_OPERATOR[condition.op](condition.values, condition.case_insensitive)
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise InvalidDefinition(f"{path}.values", str(error)) from None
 
 

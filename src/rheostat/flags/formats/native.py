@@ -6,7 +6,8 @@ Every problem raises ``InvalidDefinition`` whose path names the field
 
 from __future__ import annotations
 
-import math
+import copy
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -62,15 +63,26 @@ _TYPE_CHECKS: dict[FlagType, Callable[[Any], bool]] = {
 }
 
 
-def compile_document(document: Mapping[str, Any]) -> tuple[dict[str, CompiledFlag], dict[str, Any]]:
-    """Validate ``document``; return the compiled flags and the canonical document."""
-    flags, segments = parse_document(document)
-    return compile_flags(flags, segments), dump_document(flags, segments)
+def compile_document(
+    document: Mapping[str, Any], overrides: Mapping[str, str | None] | None = None
+) -> tuple[dict[str, CompiledFlag], dict[str, Any]]:
+    """Validate ``document``; return the compiled flags and the canonical document.
+
+    ``overrides`` forces flags (see ``compile_flags``). Malformed input that slips past a field
+    check (an unhashable or astronomically large value) is still refused as InvalidDefinition.
+    """
+    try:
+        flags, segments = parse_document(document)
+    except (TypeError, ValueError, OverflowError, RecursionError) as error:
+        if isinstance(error, InvalidDefinition):
+            raise
+        raise InvalidDefinition("", f"malformed document: {error}") from error
+    return compile_flags(flags, segments, overrides), dump_document(flags, segments)
 
 
 def parse_document(document: Mapping[str, Any]) -> tuple[dict[str, Flag], dict[str, Segment]]:
     """Validate a whole native document into flags and segments, keyed by name."""
-    check_fields(document, _DOCUMENT_FIELDS, "")
+    check_fields(require_mapping(document, "document"), _DOCUMENT_FIELDS, "")
     version = document.get("version", DOCUMENT_VERSION)
     if version != DOCUMENT_VERSION:
         raise InvalidDefinition("version", f"unsupported document version {version!r}; use 1")
@@ -130,9 +142,17 @@ def _parse_variants(body: Mapping[str, Any], path: str) -> dict[str, Any]:
     variants = require_mapping(raw, f"{path}.variants")
     if not variants:
         raise InvalidDefinition(f"{path}.variants", "a flag needs at least one variant")
-    for name in variants:
+    for name, value in variants.items():
         _name(name, f"{path}.variants")
-    return dict(variants)
+        _require_json(value, f"{path}.variants.{name}")
+    return copy.deepcopy(dict(variants))  # the set must not share payloads with its input
+
+
+def _require_json(value: Any, path: str) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidDefinition(path, f"a variant value must be JSON data ({error})") from None
 
 
 def _parse_type(body: Mapping[str, Any], variants: Mapping[str, Any], path: str) -> FlagType:
@@ -176,7 +196,7 @@ def _variant_ref(name: Any, variants: Mapping[str, Any], path: str) -> str:
 
 
 def _parse_hash_version(raw: Any, path: str) -> int:
-    if raw not in HASH_VERSIONS or isinstance(raw, bool):
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw not in HASH_VERSIONS:
         raise InvalidDefinition(
             path, f"unknown hash version {raw!r}; known: {sorted(HASH_VERSIONS)}"
         )
@@ -263,11 +283,11 @@ def _parse_serve(raw: Any, variants: Mapping[str, Any], path: str) -> str | Spli
 
 
 def _weight(share: Any, path: str) -> int:
-    if isinstance(share, bool) or not isinstance(share, int | float) or not math.isfinite(share):
-        raise InvalidDefinition(path, f"weight must be a number of percent, got {share!r}")
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 100:
+        raise InvalidDefinition(path, f"weight must be a percentage in 0..100, got {share!r}")
     buckets = percent_to_buckets(share)
-    if share < 0 or abs(buckets - share * 1000) > 1e-6:
-        raise InvalidDefinition(path, f"weight {share!r} must be >= 0 with at most 3 decimals")
+    if abs(buckets - share * 1000) > 1e-6:
+        raise InvalidDefinition(path, f"weight {share!r} must have at most 3 decimals")
     return buckets
 
 

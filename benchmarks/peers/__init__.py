@@ -1,0 +1,1 @@
+"""One adapter module per engine the flag benchmark times; ``contract`` says what they build."""

@@ -1,0 +1,31 @@
+"""``make bench``: the flag-evaluation benchmark, then the A/A statistics check if present.
+
+Run it with the bench interpreter (``.bench-venv``, which has rheostat and the peer SDKs);
+arguments go to the flag benchmark (``--repeats``, ``--min-time``, ``--only``, ``--json``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import flag_eval  # noqa: E402  # needs HERE on the path first
+
+
+def main() -> int:
+    """Run every benchmark; the exit code is the first failure's, else 0."""
+    status = flag_eval.main(sys.argv[1:])
+    stats_aa = HERE / "stats_aa.py"
+    if stats_aa.exists():
+        print(f"\n{'=' * 100}\n{stats_aa.name}\n", flush=True)
+        aa_status = subprocess.run([sys.executable, str(stats_aa)], check=False).returncode  # noqa: S603  # our own script
+        status = status or aa_status
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
