@@ -1,4 +1,4 @@
-"""``__all__`` is honest: every public name exists, and public modules export nothing by accident."""
+"""``__all__`` is honest: every public name exists and nothing public is left out."""
 
 from __future__ import annotations
 

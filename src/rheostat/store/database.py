@@ -94,9 +94,7 @@ class SqlStore:
             try:
                 with session.begin():
                     if consistent_read and self.dialect == "postgresql":
-                        session.connection(
-                            execution_options={"isolation_level": "REPEATABLE READ"}
-                        )
+                        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                     unit = UnitOfWork(session, now=self.clock.now())
                     yield unit
             except RheostatError:
