@@ -17,6 +17,7 @@ from rheostat import service
 from rheostat.api.errors import install_error_handlers
 from rheostat.api.routers import ROUTERS
 from rheostat.api.schemas.common import ErrorResponse
+from rheostat.clock import Clock
 from rheostat.settings import Settings
 
 __all__ = ["create_app"]
@@ -40,13 +41,17 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application for ``settings`` (read from ``RHEOSTAT_*`` when omitted)."""
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from ``RHEOSTAT_*`` when omitted).
+
+    Args:
+        clock: the store's clock (audit times, experiment windows); the system clock by default.
+    """
     resolved = settings if settings is not None else Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = service.open_store(resolved.database_url)
+        store = service.open_store(resolved.database_url, clock=clock)
         app.state.store = store
         try:
             yield

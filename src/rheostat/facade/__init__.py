@@ -1,5 +1,13 @@
 """The seeds' class names as a thin facade over rheostat's services and engine."""
 
+from rheostat.facade.experiments import ABTest, ABTestManager, TestResults, TestVariant
 from rheostat.facade.flags import FeatureFlag, FeatureFlagManager
 
-__all__ = ["FeatureFlag", "FeatureFlagManager"]
+__all__ = [
+    "ABTest",
+    "ABTestManager",
+    "FeatureFlag",
+    "FeatureFlagManager",
+    "TestResults",
+    "TestVariant",
+]

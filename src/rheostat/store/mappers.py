@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rheostat.experiments.model import Arm, Experiment, ExperimentStatus, MetricKind, MetricSpec
 from rheostat.store.records import (
     ApiKey,
     ApiKeyScope,
     AuditAction,
     AuditEvent,
     Environment,
+    ExperimentRecord,
     FlagRecord,
     FlagVersion,
     SegmentRecord,
+    StoredResults,
 )
 from rheostat.store.tables import (
     ApiKeyRow,
     AuditEventRow,
     EnvironmentRow,
+    ExperimentResultRow,
+    ExperimentRow,
     FlagRow,
     FlagVersionRow,
     SegmentRow,
 )
 
 __all__ = [
+    "experiment_definition",
     "to_api_key",
     "to_audit_event",
     "to_environment",
+    "to_experiment",
     "to_flag",
     "to_flag_version",
     "to_segment",
+    "to_stored_results",
 ]
 
 
@@ -108,4 +118,64 @@ def to_audit_event(row: AuditEventRow) -> AuditEvent:
         before=row.before,
         after=row.after,
         reason=row.reason,
+    )
+
+
+def experiment_definition(experiment: Experiment) -> dict[str, Any]:
+    """The JSON ``definition`` column of an experiment: what it compares, not its life cycle."""
+    return {
+        "description": experiment.description,
+        "arms": [
+            {"name": arm.name, "weight_percent": arm.weight_percent, "component": arm.component}
+            for arm in experiment.arms
+        ],
+        "metrics": [
+            {"name": m.name, "kind": m.kind.value, "higher_is_better": m.higher_is_better}
+            for m in experiment.metrics
+        ],
+        "coverage_percent": experiment.coverage_percent,
+        "alpha": experiment.alpha,
+        "duration_days": experiment.duration_days,
+    }
+
+
+def to_experiment(row: ExperimentRow, environment: str) -> ExperimentRecord:
+    """Map an ``experiments`` row of ``environment``."""
+    definition = row.definition
+    experiment = Experiment(
+        key=row.key,
+        arms=tuple(
+            Arm(name=a["name"], weight_percent=a["weight_percent"], component=a["component"])
+            for a in definition["arms"]
+        ),
+        metrics=tuple(
+            MetricSpec(
+                name=m["name"], kind=MetricKind(m["kind"]), higher_is_better=m["higher_is_better"]
+            )
+            for m in definition["metrics"]
+        ),
+        description=definition["description"],
+        coverage_percent=definition["coverage_percent"],
+        alpha=definition["alpha"],
+        duration_days=definition["duration_days"],
+        status=ExperimentStatus(row.status),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        stopped_at=row.stopped_at,
+        version=row.version,
+    )
+    return ExperimentRecord(
+        environment=environment, experiment=experiment, updated_at=row.updated_at
+    )
+
+
+def to_stored_results(row: ExperimentResultRow, environment: str, key: str) -> StoredResults:
+    """Map an ``experiment_results`` row of experiment ``key`` in ``environment``."""
+    return StoredResults(
+        id=row.id,
+        environment=environment,
+        experiment=key,
+        at=row.at,
+        computed_at=row.computed_at,
+        document=row.document,
     )

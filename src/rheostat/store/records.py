@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from rheostat.experiments.model import Experiment, ExperimentStatus
+
 __all__ = [
     "ApiKey",
     "ApiKeyScope",
@@ -20,9 +22,11 @@ __all__ = [
     "AuditEvent",
     "CreatedApiKey",
     "Environment",
+    "ExperimentRecord",
     "FlagRecord",
     "FlagVersion",
     "SegmentRecord",
+    "StoredResults",
 ]
 
 
@@ -57,6 +61,10 @@ class AuditAction(StrEnum):
     SEGMENT_DELETED = "segment.deleted"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
+    EXPERIMENT_CREATED = "experiment.created"
+    EXPERIMENT_UPDATED = "experiment.updated"
+    EXPERIMENT_STARTED = "experiment.started"
+    EXPERIMENT_STOPPED = "experiment.stopped"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,3 +214,51 @@ class AuditEvent:
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExperimentRecord:
+    """An experiment of one environment as stored.
+
+    Attributes:
+        environment: environment key.
+        experiment: the pure model (arms, metrics, coverage, status, times, ``version``).
+        updated_at: when it last changed.
+    """
+
+    environment: str
+    experiment: Experiment
+    updated_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The experiment's key."""
+        return self.experiment.key
+
+    @property
+    def status(self) -> ExperimentStatus:
+        """Draft, running or stopped."""
+        return self.experiment.status
+
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency counter; changes may name it."""
+        return self.experiment.version
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredResults:
+    """One stored results computation of an experiment.
+
+    Attributes:
+        at: the moment the results describe (windows ended and units exposed by then).
+        computed_at: when they were computed.
+        document: the results as JSON (what ``experiment results --json`` prints).
+    """
+
+    id: int
+    environment: str
+    experiment: str
+    at: datetime
+    computed_at: datetime
+    document: Mapping[str, Any]

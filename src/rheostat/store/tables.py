@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Integer,
     MetaData,
@@ -29,6 +30,12 @@ __all__ = [
     "AuditEventRow",
     "Base",
     "EnvironmentRow",
+    "ExperimentConversionRow",
+    "ExperimentEventIdRow",
+    "ExperimentExposureRow",
+    "ExperimentResultRow",
+    "ExperimentRow",
+    "ExperimentWindowRow",
     "FlagRow",
     "FlagVersionRow",
     "SegmentRow",
@@ -195,3 +202,112 @@ class AuditEventRow(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+# Experiments ----------------------------------------------------------------------------------
+
+ROW_ID = BigInteger().with_variant(Integer, "sqlite")
+"""64-bit ids for tables that grow with traffic (SQLite's rowid alias must be INTEGER)."""
+UNIT_LENGTH = 256
+ARM_LENGTH = 64
+COMMIT_LENGTH = 64
+EVENT_ID_LENGTH = 128
+
+
+class ExperimentRow(Base):
+    """``experiments``: arms, metrics and coverage (``definition``) and the life cycle."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (UniqueConstraint("environment_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    definition: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+
+    __mapper_args__ = {  # noqa: RUF012  # read by SQLAlchemy's declarative scan, never mutated
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
+
+
+class ExperimentExposureRow(Base):
+    """``experiment_exposures``: a unit's arm, once, when the server first saw it."""
+
+    __tablename__ = "experiment_exposures"
+    __table_args__ = (UniqueConstraint("experiment_id", "unit"),)
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    unit: Mapped[str] = mapped_column(String(UNIT_LENGTH))
+    arm: Mapped[str] = mapped_column(String(ARM_LENGTH))
+    commit_sha: Mapped[str | None] = mapped_column(String(COMMIT_LENGTH))
+    first_seen: Mapped[datetime]
+
+
+class ExperimentWindowRow(Base):
+    """``experiment_windows``: sufficient statistics of one arm and metric in one time window.
+
+    Windows are keyed by the server's receive time, so a window that has ended never changes.
+    """
+
+    __tablename__ = "experiment_windows"
+    __table_args__ = (UniqueConstraint("experiment_id", "arm", "metric", "window_start"),)
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    arm: Mapped[str] = mapped_column(String(ARM_LENGTH))
+    metric: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    n: Mapped[int] = mapped_column(BigInteger)
+    sum: Mapped[float] = mapped_column(Double)
+    sum_squares: Mapped[float] = mapped_column(Double)
+
+
+class ExperimentConversionRow(Base):
+    """``experiment_conversions``: a unit converted on a proportion metric (at most once)."""
+
+    __tablename__ = "experiment_conversions"
+    __table_args__ = (UniqueConstraint("experiment_id", "metric", "unit"),)
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    unit: Mapped[str] = mapped_column(String(UNIT_LENGTH))
+    arm: Mapped[str] = mapped_column(String(ARM_LENGTH))
+    converted_at: Mapped[datetime]
+
+
+class ExperimentEventIdRow(Base):
+    """``experiment_event_ids``: ids of metric events already counted (retries change nothing)."""
+
+    __tablename__ = "experiment_event_ids"
+    __table_args__ = (UniqueConstraint("experiment_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(EVENT_ID_LENGTH))
+    received_at: Mapped[datetime]
+
+
+class ExperimentResultRow(Base):
+    """``experiment_results``: every results computation, as JSON, for replay and audit."""
+
+    __tablename__ = "experiment_results"
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    computed_at: Mapped[datetime]
+    document: Mapped[dict[str, Any]]

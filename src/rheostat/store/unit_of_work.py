@@ -11,6 +11,7 @@ from rheostat.store.repositories import (
     ApiKeyRepository,
     AuditRepository,
     EnvironmentRepository,
+    ExperimentRepository,
     FlagRepository,
     SegmentRepository,
 )
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.segments = SegmentRepository(session, self.environments)
         self.api_keys = ApiKeyRepository(session, self.environments)
         self.audit = AuditRepository(session)
+        self.experiments = ExperimentRepository(session, self.environments)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

@@ -7,6 +7,7 @@ from rheostat.api.routers import (
     client,
     config,
     environments,
+    experiments,
     flag_changes,
     flags,
     health,
@@ -19,11 +20,13 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     client.router,
+    experiments.client_router,
     config.router,
     environments.router,
     flags.router,
     flag_changes.router,
     segments.router,
     keys.router,
+    experiments.router,
     audit.router,
 )

@@ -3,15 +3,23 @@
 from rheostat.store.repositories.api_keys import ApiKeyRepository
 from rheostat.store.repositories.audit import AuditRepository
 from rheostat.store.repositories.environments import EnvironmentRepository
+from rheostat.store.repositories.experiments import (
+    ArmExposures,
+    ExperimentRepository,
+    WindowTotals,
+)
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
 from rheostat.store.repositories.segments import SegmentRepository
 
 __all__ = [
     "ApiKeyRepository",
+    "ArmExposures",
     "AuditRepository",
     "EnvironmentRepository",
+    "ExperimentRepository",
     "FlagChange",
     "FlagRepository",
     "SegmentRepository",
     "StoredFlag",
+    "WindowTotals",
 ]
