@@ -47,6 +47,19 @@ def test_the_demo_walks_through_the_life_cycle_on_a_temporary_database() -> None
     assert "what next" in output
 
 
+def test_the_demo_runs_an_ab_test_with_honest_results() -> None:
+    # Given / When the demo runs
+    result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "160"})
+
+    # Then its A/B act records traffic once, and the simulated wins are found and valid
+    assert result.exit_code == 0, result.output
+    output = result.stdout
+    assert "search-ranking started" in output
+    assert "0 recorded, 100 recognised as duplicates" in output
+    assert "valid, significant difference" in output
+    assert "search-ranking stopped" in output
+
+
 def test_the_demo_keeps_its_data_in_a_database_it_is_given(tmp_path: Path) -> None:
     # Given a database URL
     url = f"sqlite:///{tmp_path / 'demo.db'}"

@@ -19,6 +19,7 @@ import typer
 from rich.panel import Panel
 
 from rheostat import Context, FlagSet, service
+from rheostat.cli.demo_experiment import run_experiment_demo
 from rheostat.cli.options import ActorOption, default_actor
 from rheostat.cli.output import show
 from rheostat.cli.render import (
@@ -58,7 +59,7 @@ def demo(
     users: Annotated[int, typer.Option(min=1, help="How many users to evaluate.")] = 10_000,
     actor: ActorOption = None,
 ) -> None:
-    """Walk through a flag's life: create, ramp, evaluate, kill, audit, restore."""
+    """Walk through a flag's life (create, ramp, kill, audit, restore), then an A/B test."""
     with _database(database_url) as url:
         service.migrate_database(url)
         store = service.open_store(url)
@@ -66,6 +67,7 @@ def demo(
             _run(_Demo(store=store, actor=default_actor(actor), users=users))
         finally:
             store.close()
+        run_experiment_demo(url, environment=ENVIRONMENT, actor=default_actor(actor), users=users)
     show(_what_next(database_url))
 
 
@@ -168,6 +170,7 @@ def _what_next(database_url: str | None) -> Panel:
         (f"rheostat flags rollout my-flag 5 -r 'canary'{target}", "5% of users get it"),
         (f"rheostat flags list{target}", "every flag, state and rollout"),
         (f"rheostat keys create ops --scope admin{target}", "a key for the HTTP API"),
+        (f"rheostat experiment create my-test --metric latency:lower{target}", "an A/B test"),
         (f"rheostat serve{target}", "API + docs on 127.0.0.1:8000"),
     ]
     footnote = (

@@ -1,0 +1,88 @@
+"""The demo's second act: an A/B test with simulated traffic, analysed honestly.
+
+Traffic is simulated (seeded, so every run prints the same numbers) on a ``FixedClock`` that the
+demo advances, because results only count metric windows that have ended.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from rheostat import service
+from rheostat.cli.output import show
+from rheostat.cli.render import format_note, format_step
+from rheostat.cli.render_experiments import format_experiment_change, format_results
+from rheostat.clock import FixedClock, SystemClock
+from rheostat.experiments import Arm, Experiment, MetricKind, MetricSpec
+
+__all__ = ["run_experiment_demo"]
+
+EXPERIMENT = "search-ranking"
+COMMIT = "3f9c2e1"
+# Simulated truth: the new ranking is 12 ms faster and converts 1.5 points better.
+LATENCY_MS = {"control": (310.0, 95.0), "treatment": (298.0, 95.0)}
+CONVERSION = {"control": 0.080, "treatment": 0.095}
+
+
+def run_experiment_demo(database_url: str, *, environment: str, actor: str, users: int) -> None:
+    """Create, start, feed and analyse an experiment, then stop it (steps 7 to 9)."""
+    clock = FixedClock(SystemClock().now())
+    store = service.open_store(database_url, clock=clock)
+    try:
+        _create_and_start(store, environment, actor)
+        _simulate_traffic(store, environment, users)
+        clock.advance(timedelta(minutes=2))  # let the last metric window end
+        _show_results(store, environment)
+        stopped = service.stop_experiment(
+            store, environment, EXPERIMENT, actor=actor, reason="decided: ship the new ranking"
+        )
+        show(format_experiment_change("stopped", stopped))
+    finally:
+        store.close()
+
+
+def _create_and_start(store: service.SqlStore, environment: str, actor: str) -> None:
+    show(format_step(7, f"An A/B test: {EXPERIMENT}, 50/50, on latency and purchases"))
+    experiment = Experiment(
+        key=EXPERIMENT,
+        description="New search ranking against the current one",
+        arms=(Arm(name="control", weight_percent=50), Arm(name="treatment", weight_percent=50)),
+        metrics=(
+            MetricSpec(name="latency_ms", higher_is_better=False),
+            MetricSpec(name="purchased", kind=MetricKind.PROPORTION),
+        ),
+    )
+    service.create_experiment(store, environment, experiment, actor=actor, reason="Q3 plan")
+    started = service.start_experiment(store, environment, EXPERIMENT, actor=actor)
+    show(format_experiment_change("started", started))
+
+
+def _simulate_traffic(store: service.SqlStore, environment: str, users: int) -> None:
+    show(format_step(8, f"Traffic from {users:,} users (simulated), recorded in batches"))
+    draw = random.Random(20261124)  # noqa: S311  # simulated traffic, not security
+    exposures = [service.Exposure(unit=f"user-{n}", commit_sha=COMMIT) for n in range(users)]
+    receipt = service.record_exposures(store, environment, EXPERIMENT, exposures)
+    arms = {a.unit: a.arm for a in receipt.assignments if a.arm is not None}
+    events = [
+        service.MetricEvent(arm=arm, metric="latency_ms", value=draw.gauss(*LATENCY_MS[arm]))
+        for arm in arms.values()
+    ]
+    service.record_metrics(store, environment, EXPERIMENT, events)
+    conversions = [
+        service.Conversion(unit=unit, metric="purchased")
+        for unit, arm in arms.items()
+        if draw.random() < CONVERSION[arm]
+    ]
+    service.record_conversions(store, environment, EXPERIMENT, conversions)
+    again = service.record_exposures(store, environment, EXPERIMENT, exposures[:100])
+    counts = f"{receipt.recorded:,} exposures, {len(events):,} latencies, {len(conversions):,} buys"
+    show(format_note(f"   {counts}, kept as sufficient statistics per arm and minute"))
+    retried = f"{again.recorded} recorded, {again.duplicates} recognised as duplicates"
+    show(format_note(f"   the first 100 exposures sent again: {retried}"))
+
+
+def _show_results(store: service.SqlStore, environment: str) -> None:
+    show(format_step(9, "Results: per-arm means with CIs, effects, p-values, SRM, validity"))
+    report = service.experiment_results(store, environment, EXPERIMENT)
+    show(format_results(report))
