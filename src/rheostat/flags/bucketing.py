@@ -11,12 +11,9 @@ variant's share keeps everyone who already had it. Reference vectors: tests/vect
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Sequence
-
 import mmh3
 
-__all__ = ["BUCKETS", "HASH_VERSIONS", "bucket", "percent_to_buckets", "range_ends"]
+__all__ = ["BUCKETS", "HASH_VERSIONS", "bucket", "percent_to_buckets"]
 
 BUCKETS = 100_000
 """Number of buckets: one per thousandth of a percent."""
@@ -41,18 +38,3 @@ def bucket(salt: str, value: str, *, version: int = 1) -> int:
 def percent_to_buckets(percent: float) -> int:
     """Convert a percentage with at most three decimals into a whole number of buckets."""
     return round(percent * 1000)
-
-
-def range_ends(weights: Sequence[int]) -> tuple[int, ...]:
-    """Return the exclusive upper bucket of each contiguous range, in order."""
-    ends: list[int] = []
-    total = 0
-    for weight in weights:
-        total += weight
-        ends.append(total)
-    return tuple(ends)
-
-
-def index_of_range(ends: Sequence[int], bucket_number: int) -> int:
-    """Return the index of the range that holds ``bucket_number``."""
-    return bisect_right(ends, bucket_number)

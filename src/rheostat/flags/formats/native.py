@@ -31,7 +31,6 @@ from rheostat.flags.model import (
     Condition,
     Flag,
     FlagType,
-    Operator,
     Prerequisite,
     Rule,
     Segment,
@@ -91,7 +90,6 @@ def parse_document(document: Mapping[str, Any]) -> tuple[dict[str, Flag], dict[s
         _name(name, "segments"): _parse_segment(name, body, f"segments.{name}")
         for name, body in raw_segments.items()
     }
-    _check_segment_references(segments)
     raw_flags = require_mapping(_or_empty(document.get("flags"), {}), "flags")
     flags = {
         _name(key, "flags"): parse_flag(key, body, segments, f"flags.{key}")
@@ -301,15 +299,6 @@ def _parse_segment(name: str, body: Any, path: str) -> Segment:
         ),
         description=optional_str(body, "description", path),
     )
-
-
-def _check_segment_references(segments: Mapping[str, Segment]) -> None:
-    for name, segment in segments.items():
-        for index, condition in enumerate(segment.conditions):
-            if condition.op is Operator.IN_SEGMENT:
-                raise InvalidDefinition(
-                    f"segments.{name}.conditions[{index}].op", "segments cannot contain segments"
-                )
 
 
 def _parse_conditions(

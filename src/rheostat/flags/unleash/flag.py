@@ -21,10 +21,6 @@ _OFF = Variant(name="disabled", enabled=False, feature_enabled=False)
 _ON_WITHOUT_VARIANT = Variant(name="disabled", enabled=False, feature_enabled=True)
 
 
-def _always(context: Context) -> bool:
-    return True
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Strategy:
     """One compiled strategy and, if it carries a variant list, the variants it serves."""
@@ -40,7 +36,7 @@ class Targeting:
 
     name: str
     enabled: bool
-    matches: Predicate = _always  # any strategy matches (or there are none)
+    matches: Predicate  # any strategy matches (or there are none)
     strategies: tuple[Strategy, ...] = ()
     variants: VariantSet | None = None
 

@@ -253,8 +253,9 @@ def _posix_class(pattern: str, position: int) -> tuple[str, int]:
     if match is None:
         raise UnsupportedPattern("nested character classes have no Python equivalent")
     negated, name = match.groups()
-    if name not in _POSIX_CLASSES:
-        raise _Rejected  # Rust rejects unknown POSIX class names
+    if name not in _POSIX_CLASSES:  # Rust then reads the brackets as a nested class
+        reason = "is not a POSIX class but a nested character class, which has no Python equivalent"
+        raise UnsupportedPattern(f"{match.group(0)} {reason}")
     if negated:
         raise UnsupportedPattern(f"the negated class [:^{name}:] has no Python equivalent")
     return _POSIX_CLASSES[name], match.end()

@@ -88,10 +88,12 @@ class VariantSet:
         if seed is None:
             seed = random_stand_in(context)
         bucket = normalized_hash(self.group_id, seed, total, VARIANT_SEED)
-        for threshold, picked in self.ranges:
+        # The bucket is in 1..total and the last running weight is the total, so the loop
+        # always breaks (at the last range at the latest).
+        for threshold, picked in self.ranges:  # noqa: B007  # picked is the answer after the loop
             if threshold >= bucket:
-                return picked
-        return None  # unreachable: the last running weight is the total
+                break
+        return picked
 
 
 def compile_variants(
