@@ -2,7 +2,8 @@
 
 Services raise ``rheostat.errors``; the handlers here give each code its status. Request
 validation failures are ``422 validation_error`` with the path of every bad field in
-``details.errors``; unknown routes and methods keep their 404 and 405 in the same shape.
+``details.errors``; so is a body that cannot be decoded at all (FastAPI's 400). Unknown routes
+and methods keep their 404 and 405 in the same shape.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -77,12 +78,22 @@ async def _request_validation_error(_: Request, error: RequestValidationError) -
 
 
 async def _http_exception(request: Request, error: HTTPException) -> JSONResponse:
+    if error.status_code == status.HTTP_400_BAD_REQUEST:  # FastAPI could not read the body
+        return _unreadable_body(error)
     code = _CODE_BY_HTTP_STATUS.get(error.status_code, "http_error")
     message = _ROUTING_MESSAGES.get(error.status_code, "{detail}").format(
         method=request.method, path=request.url.path, detail=error.detail
     )
     body = error_body(code, message)
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
+def _unreadable_body(error: HTTPException) -> JSONResponse:
+    """A body FastAPI could not decode (not UTF-8, say) is malformed JSON: 422, like the rest."""
+    reason = str(error.__cause__) if error.__cause__ is not None else str(error.detail)
+    problem = {"path": "body", "message": f"invalid JSON ({reason})", "type": "json_invalid"}
+    body = error_body("validation_error", f"body: {problem['message']}", {"errors": [problem]})
+    return JSONResponse(body, status_code=422)
 
 
 _ROUTING_MESSAGES: Mapping[int, str] = {
