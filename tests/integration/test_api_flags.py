@@ -88,7 +88,7 @@ def test_the_flag_life_cycle_from_creation_to_restore(
 
     # When the history is read and the version before the kill is restored
     history = client.get("/api/v1/flags/new-checkout/history", params=ENV, headers=admin).json()
-    restore = {"version": 2, "reason": "fix deployed"}
+    restore = {"version": 2, "expected_version": 3, "reason": "fix deployed"}
     restored = client.post(
         "/api/v1/flags/new-checkout/restore", params=ENV, json=restore, headers=admin
     )
@@ -244,7 +244,8 @@ def test_a_deleted_flag_can_be_restored_from_its_history(
     # When its first version is restored
     gone = client.get(url, params=ENV, headers=admin)
     version = client.get(f"{url}/versions/1", params=ENV, headers=admin)
-    restored = client.post(f"{url}/restore", params=ENV, json={"version": 1}, headers=admin)
+    restore = {"version": 1, "expected_version": 2}  # the deleted version it replaces
+    restored = client.post(f"{url}/restore", params=ENV, json=restore, headers=admin)
 
     # Then it was gone, and it is back with a new version
     assert deleted.status_code == 204
@@ -291,3 +292,19 @@ def test_flag_stats_count_versions_and_targets(client: TestClient, admin: dict[s
     assert stats["versions"] == 3
     assert stats["targeted_users"] == 2
     assert stats["last_changed_by"] == "api-key:ops"
+
+
+@pytest.mark.usefixtures("production")
+def test_a_restore_naming_no_version_is_refused(client: TestClient, admin: dict[str, str]) -> None:
+    # Given a flag at version 2
+    _create_flag(client, admin)
+    url = "/api/v1/flags/new-checkout"
+    client.post(f"{url}/rollout", params=ENV, json={"percent": 50}, headers=admin)
+
+    # When version 1 is restored without saying which version it replaces
+    refused = client.post(f"{url}/restore", params=ENV, json={"version": 1}, headers=admin)
+
+    # Then it is a 422 naming expected_version, and the flag is unchanged
+    assert refused.status_code == 422
+    assert "expected_version" in refused.text
+    assert client.get(url, params=ENV, headers=admin).json()["version"] == 2

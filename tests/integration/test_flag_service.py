@@ -209,7 +209,7 @@ def test_deleting_keeps_history_and_restore_brings_the_flag_back(
 
     # When version 1 is restored
     gone = find_flag(store, production, "new-checkout")
-    restored = restore_flag(store, production, "new-checkout", 1, actor="carol")
+    restored = restore_flag(store, production, "new-checkout", 1, expected_version=3, actor="carol")
 
     # Then it is back as a NEW version 4 equal to version 1, and every step is in history
     assert gone is None
@@ -243,7 +243,7 @@ def test_restoring_a_missing_version_is_not_found(store: SqlStore, production: s
 
     # When / Then
     with pytest.raises(NotFound, match="no version 7"):
-        restore_flag(store, production, "new-checkout", 7, actor="alice")
+        restore_flag(store, production, "new-checkout", 7, expected_version=1, actor="alice")
     with pytest.raises(NotFound):
         flag_history(store, production, "never-existed")
 
@@ -355,7 +355,7 @@ def test_numbers_the_database_cannot_hold_are_validation_errors(
             store, production, "new-checkout", CHECKOUT, expected_version=2**40, actor="alice"
         )
     with pytest.raises(ValidationError, match="version"):
-        restore_flag(store, production, "new-checkout", 10**20, actor="alice")
+        restore_flag(store, production, "new-checkout", 10**20, expected_version=1, actor="alice")
     with pytest.raises(ValidationError, match="before_id"):
         list_audit_events(store, before_id=10**20)
     with pytest.raises(ValidationError, match="limit"):

@@ -151,8 +151,15 @@ def _show_history(run: _Demo) -> None:
 
 def _restore(run: _Demo, version: int, exposed_before: frozenset[str]) -> None:
     show(format_step(6, f"The fix is out: restore version {version} (before the kill)"))
+    newest = service.flag_history(run.store, ENVIRONMENT, FLAG)[0].version
     restored = service.restore_flag(
-        run.store, ENVIRONMENT, FLAG, version, actor=run.actor, reason="fix deployed: resume"
+        run.store,
+        ENVIRONMENT,
+        FLAG,
+        version,
+        expected_version=newest,
+        actor=run.actor,
+        reason="fix deployed: resume",
     )
     show(format_change(f"restored to version {version}", restored))
     exposed_after = _evaluate(run)

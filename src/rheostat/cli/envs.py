@@ -121,7 +121,7 @@ def delete_environment(
     actor: ActorOption = None,
     reason: ReasonOption = None,
 ) -> None:
-    """Delete an empty environment (no flags, segments or active SDK keys)."""
+    """Delete an empty environment (no flags, segments, experiments or active SDK keys)."""
     with connect(database_url) as store:
         service.delete_environment(store, key, actor=default_actor(actor), reason=reason)
     show(format_note(f"environment {key} deleted"))

@@ -316,8 +316,14 @@ def restore(  # noqa: PLR0913  # one parameter per command-line option
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a new version equal to VERSION (deleted flags too)."""
+    """Write a new version equal to VERSION (deleted flags too).
+
+    Without --expected-version, the restore applies to the flag's newest version: the person
+    at the terminal has just read the history. Scripts should pass --expected-version.
+    """
     with connect(database_url) as store:
+        if expected_version is None:
+            expected_version = service.flag_history(store, env, flag)[0].version
         record = service.restore_flag(
             store,
             env,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from rheostat.errors import Conflict, NotFound
+from rheostat.errors import AlreadyExists, Conflict, NotFound
 from rheostat.facade.flag_file import FlagFile, Flags
 from rheostat.facade.seed_flags import FeatureFlag, from_definition, to_definition
 from rheostat.service import (
@@ -27,7 +27,9 @@ from rheostat.service.validation import canonical_environment
 __all__ = ["DatabaseBackend", "Edit", "FileBackend", "FlagBackend"]
 
 Edit = Callable[[Mapping[str, Any]], Mapping[str, Any]]
-_ATTEMPTS = 5
+_ATTEMPTS = 10
+"""Rounds of read-modify-write: every round one of the racing writers wins, so up to this many
+managers changing one flag at the same moment all get through."""
 
 
 class FlagBackend(Protocol):
@@ -123,12 +125,16 @@ class DatabaseBackend:
 
     @staticmethod
     def _retrying(change: Callable[[], None]) -> None:
-        """Run a read-modify-write again when another writer got in between."""
+        """Run a read-modify-write again when another writer got in between.
+
+        ``Conflict``: the flag changed since it was read. ``AlreadyExists``: it was missing
+        when read and another manager created it meanwhile; the next attempt updates it.
+        """
         for attempt in range(_ATTEMPTS):
             try:
                 change()
                 return
-            except Conflict:
+            except (Conflict, AlreadyExists):
                 if attempt == _ATTEMPTS - 1:
                     raise
 

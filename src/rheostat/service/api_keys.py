@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 from rheostat.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
-from rheostat.service.guards import check_actor, record
+from rheostat.service.guards import check_actor, check_lookup, check_text, record
 from rheostat.store import SqlStore
 from rheostat.store.records import ApiKey, ApiKeyScope, AuditAction, CreatedApiKey
 
@@ -55,6 +55,8 @@ def create_api_key(
     check_actor(actor, reason)
     checked_scope = _scope(scope)
     _check_environment_for(checked_scope, environment)
+    if environment is not None:
+        check_lookup(environment=environment)
     key_name = _key_name(name)
     token = TOKEN_PREFIXES[checked_scope] + secrets.token_urlsafe(_SECRET_BYTES)
     with store.unit_of_work() as uow:
@@ -91,6 +93,7 @@ def list_api_keys(store: SqlStore, *, include_revoked: bool = True) -> list[ApiK
 
 def get_api_key(store: SqlStore, key_id: str) -> ApiKey:
     """Return one key by id. Raises ``NotFound``."""
+    check_lookup(id=key_id)
     with store.unit_of_work() as uow:
         found = uow.api_keys.find(key_id)
     if found is None:
@@ -107,6 +110,7 @@ def revoke_api_key(
         NotFound: no such key.
     """
     check_actor(actor, reason)
+    check_lookup(id=key_id)
     with store.unit_of_work() as uow:
         current = uow.api_keys.find(key_id)
         if current is None:
@@ -210,6 +214,7 @@ def _key_name(name: object) -> str:
             f"API key name must be non-empty text of at most {_MAX_NAME} characters, got {name!r}",
             details={"field": "name"},
         )
+    check_text(name, "name")
     return name
 
 

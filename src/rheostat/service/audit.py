@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rheostat.errors import ValidationError
-from rheostat.service.guards import MAX_ROW_ID, check_number
+from rheostat.service.guards import MAX_ROW_ID, check_lookup, check_number
 from rheostat.store import SqlStore
 from rheostat.store.records import AuditEvent
 
@@ -30,7 +30,7 @@ def list_audit_events(
         before_id: for paging, only events with a smaller id.
 
     Raises:
-        ValidationError: ``limit`` out of range.
+        ValidationError: ``limit`` out of range, or a filter holding a control character.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_LIMIT:
         raise ValidationError(
@@ -39,6 +39,10 @@ def list_audit_events(
         )
     if before_id is not None:
         check_number(before_id, "before_id", minimum=1, maximum=MAX_ROW_ID)
+    if environment is not None:
+        check_lookup(environment=environment)
+    if subject is not None:
+        check_lookup(subject=subject)
     with store.unit_of_work() as uow:
         return uow.audit.list(
             environment=environment, subject=subject, limit=limit, before_id=before_id

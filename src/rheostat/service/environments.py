@@ -6,7 +6,15 @@ from dataclasses import replace
 from typing import Any
 
 from rheostat.errors import Conflict, ValidationError
-from rheostat.service.guards import check_actor, check_key, check_version, record
+from rheostat.service.guards import (
+    check_actor,
+    check_key,
+    check_lookup,
+    check_text,
+    check_version,
+    record,
+    required_version,
+)
 from rheostat.store import SqlStore
 from rheostat.store.records import AuditAction, Environment
 
@@ -59,6 +67,7 @@ def create_environment(
 
 def get_environment(store: SqlStore, key: str) -> Environment:
     """Return one environment. Raises ``NotFound``."""
+    check_lookup(environment=key)
     with store.unit_of_work() as uow:
         return uow.environments.get(key)
 
@@ -82,9 +91,12 @@ def update_environment(  # noqa: PLR0913  # store, subject, payload + keyword-on
     """Change the name and/or description (``None`` keeps the field).
 
     Raises:
+        ValidationError: no ``expected_version``, or a bad name or description.
         NotFound: no such environment. Conflict: ``expected_version`` is stale.
     """
     check_actor(actor, reason)
+    required_version(expected_version)
+    check_lookup(environment=key)
     with store.unit_of_work() as uow:
         current = uow.environments.get(key, lock=True)
         check_version("environment", {"environment": key}, expected_version, current.version)
@@ -118,20 +130,16 @@ def delete_environment(
     """Delete an empty environment.
 
     Raises:
-        NotFound: no such environment. Conflict: it still has flags, segments or active SDK
+        NotFound: no such environment. Conflict: it still has flags, segments, experiments (of
+            any status: deleting them would lose their exposures and results) or active SDK
             keys (delete or revoke them first), or ``expected_version`` is stale.
     """
     check_actor(actor, reason)
+    check_lookup(environment=key)
     with store.unit_of_work() as uow:
         current = uow.environments.get(key, lock=True)
         check_version("environment", {"environment": key}, expected_version, current.version)
-        contents = {kind: n for kind, n in uow.environments.count_contents(key).items() if n}
-        if contents:
-            listed = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in contents.items())
-            raise Conflict(
-                f"environment {key!r} still has {listed}; delete or revoke them first",
-                details={"environment": key, **contents},
-            )
+        _refuse_if_not_empty(key, uow.environments.count_contents(key))
         uow.environments.delete(key)
         record(
             uow,
@@ -141,6 +149,22 @@ def delete_environment(
             states=(_state(current), None),
             who=(actor, reason),
         )
+
+
+def _refuse_if_not_empty(key: str, counts: dict[str, int]) -> None:
+    contents = {kind: n for kind, n in counts.items() if n}
+    if not contents:
+        return
+    listed = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in contents.items())
+    advice = (
+        "experiments are kept with their exposures and results, so it cannot be deleted"
+        if "experiments" in contents
+        else "delete or revoke them first"
+    )
+    raise Conflict(
+        f"environment {key!r} still has {listed}; {advice}",
+        details={"environment": key, **contents},
+    )
 
 
 _MAX_NAME = 200
@@ -153,6 +177,7 @@ def _name(name: object) -> str:
             f" got {name!r}",
             details={"field": "name"},
         )
+    check_text(name, "name")
     return name
 
 
@@ -161,6 +186,7 @@ def _description(description: object) -> str:
         raise ValidationError(
             f"description must be text, got {description!r}", details={"field": "description"}
         )
+    check_text(description, "description", multiline=True)
     return description
 
 

@@ -15,6 +15,7 @@ from rheostat.errors import ValidationError
 from rheostat.experiments.assignment import assignment_document
 from rheostat.experiments.model import Arm, Experiment, MetricKind
 from rheostat.flags import FlagSet
+from rheostat.service.guards import check_text
 
 __all__ = [
     "MAX_BATCH",
@@ -79,6 +80,7 @@ def check_unit(unit: object, field: str) -> str:
             f"{field} must be a non-empty string of at most {_MAX_UNIT} characters, got {unit!r}",
             details={"field": field},
         )
+    check_text(unit, field)
     return unit
 
 
@@ -181,6 +183,7 @@ def _check_description(description: object) -> None:
             f"description must be text of at most {_MAX_DESCRIPTION} characters",
             details={"field": "description"},
         )
+    check_text(description, "description", multiline=True)
 
 
 def _check_duration(duration_days: object) -> None:

@@ -4,6 +4,11 @@ Results "at" a moment count the units exposed at or before it and the metric win
 ended by then. Windows are keyed by the server's receive time, so an ended window never changes:
 asking again for the same moment later (a replay) gives the same document. Each computation
 "now" is stored; a replay is not, and says whether it matches what was stored for that moment.
+
+A computation locks the experiment (``FOR UPDATE``) before it reads the clock; recording batches
+hold it in share mode and read the clock once they hold it. So a computation waits for the
+batches in flight, and any batch it did not count is stamped after the moment it reports
+(docs/experiments.md, "What is guaranteed").
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from rheostat.errors import ValidationError
 from rheostat.experiments.model import Experiment, MetricKind
 from rheostat.service.experiment_documents import results_document
 from rheostat.service.experiments import existing_experiment
+from rheostat.service.guards import check_lookup
 from rheostat.store import SqlStore
 from rheostat.store.records import StoredResults
 from rheostat.store.repositories import ArmExposures, WindowTotals
@@ -62,9 +68,13 @@ def experiment_results(
     Raises:
         NotFound. ValidationError: ``at`` is not timezone-aware, or is in the future.
     """
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
+        # Wait for the recording batches in flight (they hold the experiment FOR SHARE) and
+        # keep new ones out until this commits; only then read the time. Every batch counted
+        # committed before, every later one is stamped later: a replay of ``now`` agrees.
+        current = existing_experiment(uow, environment, key, lock=True)
         moment = uow.now if at is None else _checked_moment(at, now=uow.now)
-        current = existing_experiment(uow, environment, key)
         exposures = uow.experiments.exposures_by_arm(current, at=moment)
         windows = uow.experiments.window_totals(current, at=moment)
         results = _analyze(current.experiment, exposures, windows, at=moment)
@@ -101,6 +111,7 @@ def list_experiment_results(
             f"limit must be an integer from 1 to {_MAX_LIMIT}, got {limit!r}",
             details={"field": "limit"},
         )
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = existing_experiment(uow, environment, key)
         return uow.experiments.list_results(current, limit=limit)

@@ -37,6 +37,7 @@ from rheostat.service.experiment_checks import (
     check_value,
 )
 from rheostat.service.experiments import existing_experiment, running_experiment
+from rheostat.service.guards import check_lookup
 from rheostat.store import SqlStore
 from rheostat.store.records import ExperimentRecord
 from rheostat.store.repositories import WindowTotals
@@ -148,6 +149,7 @@ class AssignmentFlags:
 
 def assignment_flags_of(store: SqlStore, environment: str, key: str) -> AssignmentFlags:
     """Return the experiment's assignment flags. Raises ``NotFound``."""
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = existing_experiment(uow, environment, key)
     experiment = current.experiment
@@ -176,6 +178,7 @@ def assign_unit(
     """
     check_unit(unit, "unit")
     check_commit(commit_sha, "commit_sha")
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = existing_experiment(uow, environment, key, share=True)
         if current.status is not ExperimentStatus.RUNNING:
@@ -197,6 +200,7 @@ def record_exposures(
     for index, exposure in enumerate(exposures):
         check_unit(exposure.unit, f"exposures[{index}].unit")
         check_commit(exposure.commit_sha, f"exposures[{index}].commit_sha")
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         return _expose(uow, running_experiment(uow, environment, key), exposures)
 
@@ -212,6 +216,7 @@ def record_metrics(
     """
     check_batch(events, "events")
     totals_of = [_totals(event, f"events[{index}]") for index, event in enumerate(events)]
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = running_experiment(uow, environment, key)
         for index, event in enumerate(events):
@@ -241,6 +246,7 @@ def record_conversions(
     check_batch(conversions, "conversions")
     for index, conversion in enumerate(conversions):
         check_unit(conversion.unit, f"conversions[{index}].unit")
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = running_experiment(uow, environment, key)
         for index, conversion in enumerate(conversions):

@@ -16,7 +16,7 @@ from typing import Any
 from rheostat.errors import Conflict, NotFound, ValidationError
 from rheostat.experiments.model import Arm, Experiment, ExperimentStatus
 from rheostat.service.experiment_checks import check_definition
-from rheostat.service.guards import check_actor, check_version, record
+from rheostat.service.guards import check_actor, check_lookup, check_version, record
 from rheostat.store import SqlStore
 from rheostat.store.mappers import experiment_definition
 from rheostat.store.records import AuditAction, ExperimentRecord
@@ -66,6 +66,7 @@ def create_experiment(
     """
     check_actor(actor, reason)
     check_definition(experiment)
+    check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         draft = replace(
@@ -82,6 +83,7 @@ def create_experiment(
 
 def get_experiment(store: SqlStore, environment: str, key: str) -> ExperimentRecord:
     """Return one experiment. Raises ``NotFound`` (environment or experiment)."""
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         return existing_experiment(uow, environment, key)
 
@@ -95,6 +97,7 @@ def list_experiments(
         NotFound (environment). ValidationError: unknown status.
     """
     wanted = None if status is None else _status(status)
+    check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         return uow.experiments.list(environment, status=wanted)
 
@@ -116,6 +119,7 @@ def update_experiment(  # noqa: PLR0913  # store, subject, payload + keyword-onl
         ValidationError: new arms for a started experiment, or a bad value.
     """
     check_actor(actor, reason)
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = existing_experiment(uow, environment, key, lock=True)
         check_version("experiment", _subject(current), expected_version, current.version)
@@ -144,6 +148,7 @@ def start_experiment(
         NotFound. Conflict: the experiment is stopped (create a new one), or stale version.
     """
     check_actor(actor, reason)
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = existing_experiment(uow, environment, key, lock=True)
         check_version("experiment", _subject(current), expected_version, current.version)
@@ -171,6 +176,7 @@ def stop_experiment(
         NotFound. Conflict: stale ``expected_version``.
     """
     check_actor(actor, reason)
+    check_lookup(environment=environment, experiment=key)
     with store.unit_of_work() as uow:
         current = existing_experiment(uow, environment, key, lock=True)
         check_version("experiment", _subject(current), expected_version, current.version)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rheostat.errors import NotFound
-from rheostat.service.guards import check_actor, check_version, record
-from rheostat.service.validation import canonical_environment
+from rheostat.service.guards import check_actor, check_lookup, check_version, record
+from rheostat.service.validation import canonical_environment, is_same_definition
 from rheostat.store import SqlStore
 from rheostat.store.records import AuditAction, FlagRecord
 from rheostat.store.repositories import FlagChange
@@ -133,13 +133,14 @@ def change_flag(
         ValidationError (from ``edit``).
     """
     check_actor(write.actor, write.reason)
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         current = live_flag(uow, environment, key, lock=True)
         subject = {"environment": environment, "flag": key}
         check_version("flag", subject, write.expected_version, current.version)
         canonical = validate_flag(uow, environment, key, edit(current.definition))
-        if canonical != current.definition:
+        if not is_same_definition(current.definition, canonical):
             return write_flag(uow, current, canonical, write, target=(environment, key))
         if write.always:
             state = audit_state(current)

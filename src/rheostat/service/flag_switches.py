@@ -191,10 +191,9 @@ def remove_flag_targets(  # noqa: PLR0913  # store, subject, payload + keyword-o
 
 
 def _names(values: Iterable[str], field: str) -> list[str]:
-    if isinstance(values, str):
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise ValidationError(
-            f"{field} must be a list of names, not the single string {values!r}",
-            details={"field": field},
+            f"{field} must be a list of names, got {values!r}", details={"field": field}
         )
     names = list(values)
     for name in names:

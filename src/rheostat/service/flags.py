@@ -5,11 +5,12 @@ building the environment's ``FlagSet`` (all its flags and segments, with this on
 bad one raises ``InvalidDefinition`` naming the path (``flags.<key>.rules[0].serve``). The
 stored definition is the canonical one (``FlagSet.to_dict``), without a ``version`` field.
 
-Concurrency: ``update_flag`` must name the version the caller read (``expected_version``); a
-stale one raises ``Conflict`` and nothing changes. The targeted operations (enable, disable,
-kill, set rollout percentage, add/remove targets), ``delete_flag`` and ``restore_flag`` accept
-an ``expected_version`` too; when it is ``None`` they apply to the newest version inside the
-transaction, which loses nothing because they change one thing and keep the rest as stored.
+Concurrency: ``update_flag`` and ``restore_flag`` replace the whole definition, so they must
+name the version the caller read (``expected_version``); a stale one raises ``Conflict`` and
+nothing changes. The targeted operations (enable, disable, kill, set rollout percentage,
+add/remove targets) and ``delete_flag`` accept an ``expected_version`` too; when it is ``None``
+they apply to the newest version inside the transaction, which loses nothing because they
+change one thing and keep the rest as stored.
 Writes to one environment are serialised (its row is locked), so a change is always validated
 against the environment as it is committed.
 """
@@ -41,8 +42,10 @@ from rheostat.service.guards import (
     MAX_VERSION,
     check_actor,
     check_key,
+    check_lookup,
     check_number,
     check_version,
+    required_version,
 )
 from rheostat.store import SqlStore
 from rheostat.store.records import AuditAction, FlagRecord, FlagVersion
@@ -85,6 +88,7 @@ def create_flag(
     """
     check_key(key, "flag")
     check_actor(actor, reason)
+    check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         stored = uow.flags.find(environment, key, lock=True)
@@ -101,12 +105,14 @@ def create_flag(
 
 def get_flag(store: SqlStore, environment: str, key: str) -> FlagRecord:
     """Return the current state of a flag. Raises ``NotFound`` (environment or flag)."""
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         return live_flag(uow, environment, key)
 
 
 def find_flag(store: SqlStore, environment: str, key: str) -> FlagRecord | None:
     """Return the flag, or ``None`` if it does not exist. Raises ``NotFound`` (environment)."""
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         stored = uow.flags.find(environment, key)
         return None if stored is None or stored.deleted else stored.record
@@ -114,6 +120,7 @@ def find_flag(store: SqlStore, environment: str, key: str) -> FlagRecord | None:
 
 def list_flags(store: SqlStore, environment: str) -> list[FlagRecord]:
     """Return the environment's flags, sorted by key. Raises ``NotFound`` (environment)."""
+    check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         return uow.flags.list(environment)
 
@@ -140,13 +147,9 @@ def update_flag(  # noqa: PLR0913  # store, subject, payload + keyword-only vers
         action=AuditAction.FLAG_UPDATED,
         actor=actor,
         reason=reason,
-        expected_version=_required_version(expected_version),
+        expected_version=required_version(expected_version),
     )
     return change_flag(store, environment, key, lambda _current: definition, write)
-
-
-def _required_version(expected_version: object) -> int:
-    return check_number(expected_version, "expected_version", minimum=0, maximum=MAX_VERSION)
 
 
 def delete_flag(
@@ -164,6 +167,7 @@ def delete_flag(
         NotFound, Conflict (stale version, or another flag lists it as a prerequisite).
     """
     check_actor(actor, reason)
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         current = live_flag(uow, environment, key, lock=True)
@@ -187,6 +191,7 @@ def flag_history(store: SqlStore, environment: str, key: str) -> list[FlagVersio
     Raises:
         NotFound: the flag never existed in that environment.
     """
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         versions = uow.flags.history(environment, key)
     if not versions:
@@ -201,6 +206,7 @@ def get_flag_version(store: SqlStore, environment: str, key: str, version: int) 
         ValidationError: ``version`` is not a positive 32-bit integer. NotFound.
     """
     check_number(version, "version", minimum=1, maximum=MAX_VERSION)
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         found = uow.flags.find_version(environment, key, version)
     if found is None:
@@ -221,20 +227,30 @@ def restore_flag(  # noqa: PLR0913  # store, subject, payload + keyword-only ver
     key: str,
     version: int,
     *,
-    expected_version: int | None = None,
+    expected_version: int | None,
     actor: str,
     reason: str | None = None,
 ) -> FlagRecord:
     """Write a NEW version whose definition equals ``version``'s (audited ``flag.restored``).
 
-    Restores a deleted flag too. The old content is validated again against today's segments.
+    Restores a deleted flag too (``expected_version`` is then its last, deleted, version).
+    The old content is validated again against today's segments; segments themselves are not
+    restored: a flag that tests ``in_segment`` serves the segment as it is now.
+
+    Args:
+        expected_version: the flag's newest version as the caller read it; a restore replaces
+            the whole definition, so it must not overwrite a change the caller never saw.
+            Required: ``None`` (what an HTTP request without a version carries) is refused.
 
     Raises:
-        NotFound: no such flag or version. Conflict: stale ``expected_version``.
+        ValidationError: no ``expected_version``. NotFound: no such flag or version.
+        Conflict: stale ``expected_version``.
         InvalidDefinition: the old definition no longer validates (e.g. a segment is gone).
     """
     check_actor(actor, reason)
     check_number(version, "version", minimum=1, maximum=MAX_VERSION)
+    required_version(expected_version)
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         stored = uow.flags.find(environment, key, lock=True)

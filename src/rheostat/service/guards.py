@@ -1,4 +1,4 @@
-"""Checks shared by the services: names, actors, versions, and writing audit events."""
+"""Checks shared by the services: names, text, actors, versions, and writing audit events."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ __all__ = [
     "MAX_VERSION",
     "check_actor",
     "check_key",
+    "check_lookup",
     "check_number",
+    "check_text",
     "check_version",
     "record",
+    "required_version",
 ]
 
 MAX_VERSION = 2**31 - 1
@@ -29,6 +32,10 @@ _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 _ENVIRONMENT_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 _MAX_ACTOR = 200
 _MAX_REASON = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""Control characters (NUL included): never part of a key, name or one-line label."""
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""The same, less tab, line feed and carriage return, which free text may hold."""
 
 
 def check_key(key: object, kind: str) -> str:
@@ -50,6 +57,40 @@ def check_key(key: object, kind: str) -> str:
     return key
 
 
+def check_text(value: object, field: str, *, multiline: bool = False) -> None:
+    """Refuse a string holding NUL or another control character (PostgreSQL cannot store NUL).
+
+    Args:
+        multiline: free text (a reason, a description): tabs and line breaks are allowed.
+
+    Raises:
+        ValidationError: naming the field, the character and where it is.
+    """
+    pattern = _CONTROL_IN_TEXT if multiline else _CONTROL
+    found = pattern.search(value) if isinstance(value, str) else None
+    if found is not None:
+        raise ValidationError(
+            f"{field} must not contain control characters such as NUL: found"
+            f" {found.group()!r} at position {found.start()}",
+            details={"field": field},
+        )
+
+
+def check_lookup(**keys: object) -> None:
+    """Refuse keys to look up (``environment=..., flag=...``) that are not text, or hold NUL.
+
+    No stored key holds a control character, and PostgreSQL refuses NUL even in a query, so
+    such a key is bad input (422), not a database failure (503).
+
+    Raises:
+        ValidationError: naming the field (the keyword).
+    """
+    for field, value in keys.items():
+        if not isinstance(value, str):
+            raise ValidationError(f"{field} must be text, got {value!r}", details={"field": field})
+        check_text(value, field)
+
+
 def check_actor(actor: object, reason: object) -> None:
     """Refuse an empty or oversized actor, or a reason that is not text.
 
@@ -66,6 +107,8 @@ def check_actor(actor: object, reason: object) -> None:
             f"reason must be text of at most {_MAX_REASON} characters",
             details={"field": "reason"},
         )
+    check_text(actor, "actor")
+    check_text(reason, "reason", multiline=True)
 
 
 def check_number(value: object, field: str, *, minimum: int, maximum: int) -> int:
@@ -80,6 +123,21 @@ def check_number(value: object, field: str, *, minimum: int, maximum: int) -> in
             details={"field": field, "value": repr(value)},
         )
     return value
+
+
+def required_version(expected: object) -> int:
+    """Return ``expected`` if it names a version: replacements and restores must name one.
+
+    Raises:
+        ValidationError: ``None`` or not a version number (``field``: ``expected_version``).
+    """
+    if expected is None:
+        raise ValidationError(
+            "expected_version is required: name the version you read, so that a change made"
+            " since is not overwritten unseen",
+            details={"field": "expected_version"},
+        )
+    return check_number(expected, "expected_version", minimum=0, maximum=MAX_VERSION)
 
 
 def check_version(

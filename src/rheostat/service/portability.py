@@ -9,9 +9,9 @@ from typing import Any
 
 from rheostat.errors import InvalidDefinition, ValidationError
 from rheostat.service.flag_changes import FlagWrite, write_flag
-from rheostat.service.guards import check_actor, check_key
+from rheostat.service.guards import check_actor, check_key, check_lookup
 from rheostat.service.segments import record_segment_change
-from rheostat.service.validation import canonical_environment
+from rheostat.service.validation import canonical_environment, is_same_definition
 from rheostat.store import SqlStore
 from rheostat.store.records import AuditAction, FlagRecord, SegmentRecord
 from rheostat.store.unit_of_work import UnitOfWork
@@ -62,6 +62,7 @@ def export_flags(store: SqlStore, environment: str) -> dict[str, Any]:
 
     ``import_flags`` of the result into an empty environment recreates it. Raises ``NotFound``.
     """
+    check_lookup(environment=environment)
     with store.unit_of_work(consistent_read=True) as uow:
         uow.environments.get(environment)
         return {
@@ -96,6 +97,7 @@ def import_flags(  # noqa: PLR0913  # store, subject, payload + keyword-only ver
     check_actor(actor, reason)
     chosen = _mode(mode)
     incoming_flags, incoming_segments = _parts(document)
+    check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         flags = {flag.key: flag for flag in uow.flags.list(environment)}
@@ -172,10 +174,12 @@ def _plan(
 
 
 def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    kept = [key for key in after if key in before]
+    same = {key for key in kept if is_same_definition(before[key], after[key])}
     return {
         "created": tuple(sorted(set(after) - set(before))),
-        "updated": tuple(sorted(k for k in after if k in before and after[k] != before[k])),
-        "unchanged": tuple(sorted(k for k in after if k in before and after[k] == before[k])),
+        "updated": tuple(sorted(set(kept) - same)),
+        "unchanged": tuple(sorted(same)),
         "deleted": tuple(sorted(set(before) - set(after))),
     }
 

@@ -11,8 +11,15 @@ from typing import Any
 
 from rheostat.errors import AlreadyExists, Conflict, NotFound
 from rheostat.service.flag_edits import segment_users
-from rheostat.service.guards import check_actor, check_key, check_version, record
-from rheostat.service.validation import canonical_environment
+from rheostat.service.guards import (
+    check_actor,
+    check_key,
+    check_lookup,
+    check_version,
+    record,
+    required_version,
+)
+from rheostat.service.validation import canonical_environment, is_same_definition
 from rheostat.store import SqlStore
 from rheostat.store.records import AuditAction, SegmentRecord
 from rheostat.store.unit_of_work import UnitOfWork
@@ -43,6 +50,7 @@ def create_segment(
     """
     check_key(key, "segment")
     check_actor(actor, reason)
+    check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         if uow.segments.find(environment, key) is not None:
@@ -60,12 +68,14 @@ def create_segment(
 
 def get_segment(store: SqlStore, environment: str, key: str) -> SegmentRecord:
     """Return one segment. Raises ``NotFound``."""
+    check_lookup(environment=environment, segment=key)
     with store.unit_of_work() as uow:
         return _existing(uow, environment, key)
 
 
 def list_segments(store: SqlStore, environment: str) -> list[SegmentRecord]:
     """Return the environment's segments, sorted by key. Raises ``NotFound`` (environment)."""
+    check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         return uow.segments.list(environment)
 
@@ -82,10 +92,16 @@ def update_segment(  # noqa: PLR0913  # store, subject, payload + keyword-only v
 ) -> SegmentRecord:
     """Replace a segment's definition.
 
+    Every flag that tests ``in_segment`` with it changes behaviour without a new flag version;
+    each gets a ``flag.segment_changed`` audit event (``record_segment_change``).
+
     Raises:
-        NotFound, InvalidDefinition, Conflict (stale ``expected_version``).
+        ValidationError (no ``expected_version``), NotFound, InvalidDefinition,
+        Conflict (stale ``expected_version``).
     """
     check_actor(actor, reason)
+    required_version(expected_version)
+    check_lookup(environment=environment, segment=key)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         current = _existing(uow, environment, key, lock=True)
@@ -96,7 +112,7 @@ def update_segment(  # noqa: PLR0913  # store, subject, payload + keyword-only v
             current.version,
         )
         canonical = _validated(uow, environment, key, definition)
-        if canonical == current.definition:
+        if is_same_definition(current.definition, canonical):
             return current
         updated = uow.segments.save(environment, key, canonical, at=uow.now)
         record_segment_change(
@@ -125,6 +141,7 @@ def delete_segment(
         version is stale.
     """
     check_actor(actor, reason)
+    check_lookup(environment=environment, segment=key)
     with store.unit_of_work() as uow:
         uow.environments.get(environment, lock=True)
         current = _existing(uow, environment, key, lock=True)
@@ -174,7 +191,13 @@ def record_segment_change(
     states: tuple[SegmentRecord | None, SegmentRecord | None],
     who: tuple[str, str | None],
 ) -> None:
-    """Audit a segment change of ``target`` (environment, key) and mark the environment changed."""
+    """Audit a segment change of ``target`` (environment, key) and mark the environment changed.
+
+    An update is also written to the audit trail of every flag that tests the segment
+    (``flag.segment_changed``, before and after naming the segment and its versions): those
+    flags serve differently from now on without a new flag version, and restoring an old
+    flag version does not bring the old segment back.
+    """
     environment, key = target
     before, after = states
     record(
@@ -185,7 +208,34 @@ def record_segment_change(
         states=(_state(before), _state(after)),
         who=who,
     )
+    if action is AuditAction.SEGMENT_UPDATED:
+        _record_for_flags(uow, target, (_flag_view(key, before), _flag_view(key, after)), who)
     uow.mark_changed(environment)
+
+
+def _record_for_flags(
+    uow: UnitOfWork,
+    target: tuple[str, str],
+    states: tuple[dict[str, Any] | None, dict[str, Any] | None],
+    who: tuple[str, str | None],
+) -> None:
+    environment, key = target
+    flags = {flag.key: flag.definition for flag in uow.flags.list(environment)}
+    for flag in segment_users(flags, key):
+        record(
+            uow,
+            AuditAction.FLAG_SEGMENT_CHANGED,
+            subject=f"flag:{flag}",
+            environment=environment,
+            states=states,
+            who=who,
+        )
+
+
+def _flag_view(key: str, segment: SegmentRecord | None) -> dict[str, Any] | None:
+    """A segment's state as a flag's audit trail shows it: which segment, and its state."""
+    state = _state(segment)
+    return None if state is None else {"segment": key, **state}
 
 
 def _state(segment: SegmentRecord | None) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from rheostat.service.flag_changes import flag_not_found, live_flag
 from rheostat.service.flag_edits import on_share, on_variant, rollout_percent, targeted_counts
+from rheostat.service.guards import check_lookup
 from rheostat.store import SqlStore
 from rheostat.store.records import FlagRecord
 
@@ -99,6 +100,7 @@ class FlagStats:
 
 def snapshot(store: SqlStore, environment: str) -> Snapshot:
     """Return the environment's flags and segments for SDKs. Raises ``NotFound``."""
+    check_lookup(environment=environment)
     with store.unit_of_work(consistent_read=True) as uow:
         uow.environments.get(environment)
         flags = uow.flags.list(environment)
@@ -120,6 +122,8 @@ def rollout_status(store: SqlStore, environment: str | None = None) -> list[Roll
     Raises:
         NotFound: the environment does not exist.
     """
+    if environment is not None:
+        check_lookup(environment=environment)
     with store.unit_of_work() as uow:
         if environment is None:
             flags = uow.flags.list_all()
@@ -135,6 +139,7 @@ def flag_stats(store: SqlStore, environment: str, key: str) -> FlagStats:
     Raises:
         NotFound: no such environment or flag.
     """
+    check_lookup(environment=environment, flag=key)
     with store.unit_of_work() as uow:
         flag = live_flag(uow, environment, key)
         history = uow.flags.history(environment, key)

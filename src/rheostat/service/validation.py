@@ -9,7 +9,11 @@ from typing import Any
 from rheostat.errors import InvalidDefinition
 from rheostat.flags import FlagSet
 
-__all__ = ["canonical_environment", "without_version"]
+__all__ = ["MAX_DEPTH", "canonical_environment", "is_same_definition", "without_version"]
+
+MAX_DEPTH = 64
+"""How deep lists and mappings may nest in one field of a definition (a rule's condition
+values sit 4 levels below ``rules``; a JSON variant is a configuration document)."""
 
 
 def canonical_environment(
@@ -24,7 +28,7 @@ def canonical_environment(
     """
     for part, bodies in (("segments", segments), ("flags", flags)):
         for key, body in bodies.items():
-            _check_json(body, f"{part}.{key}")
+            _check_body(body, f"{part}.{key}")
     document = {
         "version": 1,
         "segments": {key: dict(body) for key, body in segments.items()},
@@ -35,6 +39,15 @@ def canonical_environment(
     return canonical
 
 
+def is_same_definition(before: Any, after: Any) -> bool:
+    """Whether two stored definitions are identical, the order of their keys included.
+
+    Dict equality ignores key order, but a split's order is meaning: variants take bucket
+    ranges in the order of its keys, so a change that only reorders them moves users.
+    """
+    return json.dumps(before) == json.dumps(after)
+
+
 def without_version(definition: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``definition`` without its ``version`` field (if it is a mapping at all)."""
     if not isinstance(definition, Mapping):
@@ -42,9 +55,30 @@ def without_version(definition: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in definition.items() if name != "version"}
 
 
-def _check_json(body: Any, path: str) -> None:
-    """Refuse what strict JSON cannot hold (dates, sets, NaN...): it could not be stored."""
+def _check_body(body: Any, path: str) -> None:
+    """Refuse a definition that is not a mapping, nests too deeply, or is not strict JSON."""
+    if not isinstance(body, Mapping):
+        raise InvalidDefinition(path, f"must be a mapping of fields, got {type(body).__name__}")
+    for field, value in body.items():
+        _check_depth(value, f"{path}.{field}")
     try:
         json.dumps(body, allow_nan=False)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError) as error:  # dates, sets, NaN...: they could not be stored
         raise InvalidDefinition(path, f"must hold only JSON values: {error}") from error
+
+
+def _check_depth(value: Any, path: str) -> None:
+    """Refuse ``value`` if lists and mappings nest in it more than ``MAX_DEPTH`` levels deep.
+
+    Walks without recursion, so that a structure nested thousands deep is refused with its
+    path instead of ending in a ``RecursionError``.
+    """
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, Mapping | list | tuple):
+            continue
+        if depth > MAX_DEPTH:
+            raise InvalidDefinition(path, f"nests lists and mappings more than {MAX_DEPTH} deep")
+        children = item.values() if isinstance(item, Mapping) else item
+        pending.extend((child, depth + 1) for child in children)

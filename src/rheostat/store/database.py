@@ -93,9 +93,10 @@ class SqlStore:
         with self._sessions() as session:
             try:
                 with session.begin():
-                    if consistent_read and self.dialect == "postgresql":
-                        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-                    unit = UnitOfWork(session, now=self.clock.now())
+                    _begin(
+                        session, consistent_read=consistent_read and self.dialect == "postgresql"
+                    )
+                    unit = UnitOfWork(session, clock=self.clock)
                     yield unit
             except RheostatError:
                 raise
@@ -144,6 +145,18 @@ class SqlStore:
     def session(self) -> Session:
         """A bare session, for health checks and tests; services use ``unit_of_work``."""
         return self._sessions()
+
+
+def _begin(session: Session, *, consistent_read: bool) -> None:
+    """Start the transaction now (on SQLite: wait here for the write lock, BEGIN IMMEDIATE).
+
+    The unit of work reads its clock only after this, so its time is never earlier than the
+    moment it could start writing.
+    """
+    if consistent_read:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection()
 
 
 def _first_line(error: BaseException) -> str:

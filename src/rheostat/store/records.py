@@ -56,6 +56,8 @@ class AuditAction(StrEnum):
     FLAG_TARGETS_REMOVED = "flag.targets_removed"
     FLAG_RESTORED = "flag.restored"
     FLAG_IMPORTED = "flag.imported"
+    FLAG_SEGMENT_CHANGED = "flag.segment_changed"
+    """A segment the flag tests (``in_segment``) changed: its behaviour did, its version not."""
     SEGMENT_CREATED = "segment.created"
     SEGMENT_UPDATED = "segment.updated"
     SEGMENT_DELETED = "segment.deleted"

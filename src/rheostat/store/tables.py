@@ -5,6 +5,7 @@ Rows are a storage detail: services see ``store.records`` values, built by ``sto
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -72,11 +73,19 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-Document = JSON(none_as_null=True)
+class OrderedJSON(JSON):
+    """JSON whose changes are detected with key order: ``{"a": 1, "b": 2}`` to ``{"b": 2,
+    "a": 1}`` is written (dict equality, the ORM's default test, would skip the UPDATE)."""
+
+    def compare_values(self, x: Any, y: Any) -> bool:
+        return x is y or json.dumps(x, default=repr) == json.dumps(y, default=repr)
+
+
+Document = OrderedJSON(none_as_null=True)
 """JSON column, stored as text (``json``, not ``jsonb``, on PostgreSQL): key order is meaning.
 
 A split assigns contiguous bucket ranges in the order its variants are written, so reordering
-keys (as ``jsonb`` does) would move users between variants."""
+keys (as ``jsonb`` does, or an ORM that compares dicts) would move users between variants."""
 
 
 class Base(DeclarativeBase):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from rheostat.clock import Clock
 from rheostat.store.repositories import (
     ApiKeyRepository,
     AuditRepository,
@@ -23,15 +24,14 @@ class UnitOfWork:
     """Repositories sharing one session; ``SqlStore.unit_of_work`` commits or rolls back.
 
     Attributes:
-        now: the time of this transaction, from the store's clock (one value for all its
-            audit events and versions).
         changed_environments: environments whose flags or segments this transaction changed;
             the store tells its change listeners after commit.
     """
 
-    def __init__(self, session: Session, *, now: datetime) -> None:
+    def __init__(self, session: Session, *, clock: Clock) -> None:
         self.session = session
-        self.now = now
+        self._clock = clock
+        self._now: datetime | None = None
         self.environments = EnvironmentRepository(session)
         self.flags = FlagRepository(session, self.environments)
         self.segments = SegmentRepository(session, self.environments)
@@ -40,6 +40,19 @@ class UnitOfWork:
         self.experiments = ExperimentRepository(session, self.environments)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def now(self) -> datetime:
+        """The time of this transaction: one value for all its audit events, versions and rows.
+
+        Read from the store's clock the first time it is asked for, so that a transaction
+        that first waits for a lock (SQLite's write lock, a locked row on PostgreSQL) is
+        stamped once it holds it: a writer that commits after another is never stamped before
+        it for lack of having waited. Take the locks before asking for ``now``.
+        """
+        if self._now is None:
+            self._now = self._clock.now()
+        return self._now
 
     def mark_changed(self, environment: str) -> None:
         """Note that ``environment``'s flag set changes when this transaction commits."""

@@ -145,13 +145,16 @@ def restore_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a param
     response: Response,
     if_match: IfMatch = None,
 ) -> FlagPublic:
-    """Write a new version equal to ``version`` (restores deleted flags too)."""
+    """Write a new version equal to ``version`` (restores deleted flags too).
+
+    The version the caller read is required (``expected_version`` or ``If-Match``), as for PUT.
+    """
     record = service.restore_flag(
         store,
         environment,
         key,
         body.version,
-        expected_version=resolve_expected_version(body.expected_version, if_match),
+        expected_version=require_expected_version(body.expected_version, if_match),
         actor=actor_for(api_key),
         reason=body.reason,
     )

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from rheostat.errors import AlreadyExists, NotFound
 from rheostat.store.mappers import to_environment
 from rheostat.store.records import ApiKeyScope, Environment
-from rheostat.store.tables import ApiKeyRow, Base, EnvironmentRow, FlagRow, SegmentRow
+from rheostat.store.tables import (
+    ApiKeyRow,
+    Base,
+    EnvironmentRow,
+    ExperimentRow,
+    FlagRow,
+    SegmentRow,
+)
 
 __all__ = ["EnvironmentRepository"]
 
@@ -92,13 +99,20 @@ class EnvironmentRepository:
         self._ids.pop(key, None)
 
     def count_contents(self, key: str) -> dict[str, int]:
-        """Count live flags, segments and active SDK keys of environment ``key``."""
+        """Count live flags, segments, experiments and active SDK keys of environment ``key``.
+
+        Deleting the environment would delete all of them (experiments with their exposures,
+        metric windows and stored results), so the service refuses while any is counted.
+        """
         environment_id = self.id_of(key)
         return {
             "flags": self._count(
                 FlagRow, FlagRow.environment_id == environment_id, FlagRow.deleted_at.is_(None)
             ),
             "segments": self._count(SegmentRow, SegmentRow.environment_id == environment_id),
+            "experiments": self._count(
+                ExperimentRow, ExperimentRow.environment_id == environment_id
+            ),
             "sdk_keys": self._count(
                 ApiKeyRow,
                 ApiKeyRow.environment_id == environment_id,
