@@ -7,21 +7,16 @@ comes from the application itself, so a new admin route is covered without editi
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from rheostat import service
 from rheostat.api import create_app
 from rheostat.service import SqlStore
 from rheostat.settings import Settings
-
-with warnings.catch_warnings():
-    # starlette asks for the httpx2 package; httpx is what the project depends on.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 _PUBLIC_PREFIXES = ("/health", "/api/v1/client/")
 

@@ -7,21 +7,16 @@ previous version, and race two updates without losing one (409).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from rheostat import Context, FlagSet, service
 from rheostat.api import create_app
 from rheostat.service import SqlStore
 from rheostat.settings import Settings
-
-with warnings.catch_warnings():
-    # starlette asks for the httpx2 package; httpx is what the project depends on.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 ENV = {"environment": "production"}
 

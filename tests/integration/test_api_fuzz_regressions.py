@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
 from rheostat import service
 from rheostat.api import create_app
 from rheostat.service import SqlStore
 from rheostat.settings import Settings
-
-with warnings.catch_warnings():
-    # starlette asks for the httpx2 package; httpx is what the project depends on.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 PRODUCTION = {"environment": "production"}
 

@@ -14,23 +14,18 @@ body as the schema documents them.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from schemathesis.python import asgi
 
 from rheostat import service
 from rheostat.api import create_app
 from rheostat.settings import Settings
-
-with warnings.catch_warnings():
-    # starlette asks for the httpx2 package; httpx is what the project depends on.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 PRODUCTION = {"environment": "production"}
 FLAGS = (

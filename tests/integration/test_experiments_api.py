@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from rheostat import Context, service
 from rheostat.api import create_app
 from rheostat.clock import FixedClock
 from rheostat.flags import FlagSet
 from rheostat.settings import Settings
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 PRODUCTION = {"environment": "production"}
 EXPERIMENT = {
