@@ -8,6 +8,7 @@ validation make ``is_valid`` false, and the tests then answer ``invalid_input``.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,8 +38,13 @@ def _centred_sum_squares(n: int, total: float, sum_squares: float) -> float | No
         return None
     if n == 0:
         return 0.0 if total == 0 and sum_squares == 0 else None
-    centred = float(sum_squares) - float(total) * (float(total) / n)
-    if not math.isfinite(centred) or centred < -_CANCELLATION_SLACK * sum_squares:
+    squared_mean_term = float(total) * (float(total) / n)
+    centred = float(sum_squares) - squared_mean_term
+    # Relative slack for cancellation, plus an absolute one for values so small that their
+    # squares fall into the subnormal range and lose precision (found by hypothesis).
+    slack = _CANCELLATION_SLACK * max(float(sum_squares), squared_mean_term)
+    slack += n * sys.float_info.min
+    if not math.isfinite(centred) or centred < -slack:
         return None
     return max(centred, 0.0)
 

@@ -30,6 +30,18 @@ def test_sample_stats_mean_and_variance_match_numpy(values: list[float]) -> None
     assert summary.variance == pytest.approx(float(np.var(array, ddof=1)), rel=1e-6, abs=1e-6)
 
 
+def test_tiny_values_whose_squares_underflow_still_summarise() -> None:
+    # Given two equal values so small that their squares are subnormal (a hypothesis finding)
+    values = [1.3761593701930802e-161, 1.3761593701930802e-161]
+
+    # When
+    summary = SampleStats.of(values)
+
+    # Then they are valid data: the mean is theirs and the variance 0
+    assert summary.mean == pytest.approx(1.3761593701930802e-161, rel=1e-9)
+    assert summary.variance == 0.0
+
+
 def test_sample_stats_without_units_have_no_mean_and_one_unit_no_variance() -> None:
     # Given
     empty, single = SampleStats(0, 0.0, 0.0), SampleStats.of([4.0])
