@@ -21,12 +21,19 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 from sqlalchemy import make_url
 
 from rheostat.clock import FixedClock
 from rheostat.flags import FlagSet
 from rheostat.service import SqlStore, migrate_database, normalize_database_url, open_store
+
+# `make test` must give the same verdict on every run, so property tests draw a fixed sequence
+# of examples by default; HYPOTHESIS_PROFILE=explore searches afresh each run (for bug hunting).
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 POSTGRES_URL_VARIABLE = "RHEOSTAT_TEST_POSTGRES_URL"
 
