@@ -43,20 +43,39 @@ class Keys:
     """Tokens made for the module's database."""
 
     def __init__(self, store: SqlStore) -> None:
-        service.create_environment(store, "production", actor="test")
-        service.create_environment(store, "staging", actor="test")
+        service.transact(
+            store, service.create_environment, "production", change=service.Change(actor="test")
+        )
+        service.transact(
+            store, service.create_environment, "staging", change=service.Change(actor="test")
+        )
         self.admin = self._make(store, "ops", "admin", None)
         self.sdk = self._make(store, "checkout", "sdk", "production")
-        revoked = service.create_api_key(
-            store, name="old", scope="sdk", environment="production", actor="test"
+        revoked = service.transact(
+            store,
+            service.create_api_key,
+            name="old",
+            scope="sdk",
+            environment="production",
+            change=service.Change(actor="test"),
         )
-        service.revoke_api_key(store, revoked.api_key.id, actor="test", reason="leaked")
+        service.transact(
+            store,
+            service.revoke_api_key,
+            revoked.api_key.id,
+            change=service.Change(actor="test", reason="leaked"),
+        )
         self.revoked = revoked.token
 
     @staticmethod
     def _make(store: SqlStore, name: str, scope: str, environment: str | None) -> str:
-        created = service.create_api_key(
-            store, name=name, scope=scope, environment=environment, actor="test"
+        created = service.transact(
+            store,
+            service.create_api_key,
+            name=name,
+            scope=scope,
+            environment=environment,
+            change=service.Change(actor="test"),
         )
         return created.token
 

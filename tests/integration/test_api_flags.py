@@ -31,7 +31,13 @@ def client(store_url: str, store: SqlStore) -> Iterator[TestClient]:
 @pytest.fixture
 def admin(store: SqlStore) -> dict[str, str]:
     """Headers of an admin key, made the way an operator bootstraps: outside the API."""
-    created = service.create_api_key(store, name="ops", scope="admin", actor="bootstrap")
+    created = service.transact(
+        store,
+        service.create_api_key,
+        name="ops",
+        scope="admin",
+        change=service.Change(actor="bootstrap"),
+    )
     return {"Authorization": f"Bearer {created.token}"}
 
 

@@ -26,8 +26,16 @@ def client(store_url: str, store: SqlStore) -> Iterator[TestClient]:
 @pytest.fixture
 def admin(store: SqlStore) -> dict[str, str]:
     """Headers of an admin key, with a ``production`` environment to work in."""
-    service.create_environment(store, "production", actor="bootstrap")
-    created = service.create_api_key(store, name="ops", scope="admin", actor="bootstrap")
+    service.transact(
+        store, service.create_environment, "production", change=service.Change(actor="bootstrap")
+    )
+    created = service.transact(
+        store,
+        service.create_api_key,
+        name="ops",
+        scope="admin",
+        change=service.Change(actor="bootstrap"),
+    )
     return {"Authorization": f"Bearer {created.token}"}
 
 

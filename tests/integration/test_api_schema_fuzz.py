@@ -100,8 +100,16 @@ def _seed(database_url: str) -> str:
     service.migrate_database(database_url)
     store = service.open_store(database_url)
     try:
-        service.create_environment(store, "production", actor="fuzz")
-        token = service.create_api_key(store, name="fuzz", scope="admin", actor="fuzz").token
+        service.transact(
+            store, service.create_environment, "production", change=service.Change(actor="fuzz")
+        )
+        token = service.transact(
+            store,
+            service.create_api_key,
+            name="fuzz",
+            scope="admin",
+            change=service.Change(actor="fuzz"),
+        ).token
     finally:
         store.close()
     admin = {"Authorization": f"Bearer {token}"}

@@ -10,6 +10,7 @@ import pytest
 
 from rheostat.errors import Conflict
 from rheostat.service import (
+    Change,
     SqlStore,
     create_environment,
     create_flag,
@@ -18,6 +19,7 @@ from rheostat.service import (
     get_flag,
     open_store,
     set_rollout_percentage,
+    transact,
     update_flag,
 )
 
@@ -28,9 +30,14 @@ PROCESSES = 2
 
 @pytest.fixture
 def rollout_flag(store: SqlStore) -> str:
-    create_environment(store, ENV, actor="setup")
-    create_flag(
-        store, ENV, "ramp", {"rules": [{"serve": {"split": {"on": 0, "off": 100}}}]}, actor="setup"
+    transact(store, create_environment, ENV, change=Change(actor="setup"))
+    transact(
+        store,
+        create_flag,
+        ENV,
+        "ramp",
+        {"rules": [{"serve": {"split": {"on": 0, "off": 100}}}]},
+        change=Change(actor="setup"),
     )
     return "ramp"
 
@@ -40,12 +47,17 @@ def _write_after_barrier(
 ) -> None:
     store = open_store(url)  # its own engine, so its own connection
     try:
-        read = get_flag(store, ENV, "ramp")
+        read = transact(store, get_flag, ENV, "ramp")
         barrier.wait(timeout=30)  # both have read version 1 before either writes
         definition = {**read.definition, "description": description}
         try:
-            update_flag(
-                store, ENV, "ramp", definition, expected_version=read.version, actor=description
+            transact(
+                store,
+                update_flag,
+                ENV,
+                "ramp",
+                definition,
+                change=Change(actor=description, expected_version=read.version),
             )
             outcomes[description] = "written"
         except Conflict as error:
@@ -77,9 +89,12 @@ def test_two_racing_writers_one_wins_and_the_other_gets_conflict(
     assert len(winners) == 1
     assert len(losers) == 1
     assert losers[0].details["current_version"] == 2
-    flag = get_flag(store, ENV, rollout_flag)
+    flag = transact(store, get_flag, ENV, rollout_flag)
     assert (flag.version, flag.description) == (2, winners[0])
-    assert [v.actor for v in flag_history(store, ENV, rollout_flag)] == [winners[0], "setup"]
+    assert [v.actor for v in transact(store, flag_history, ENV, rollout_flag)] == [
+        winners[0],
+        "setup",
+    ]
 
 
 def _increment_rollout(url: str, times: int) -> None:
@@ -88,11 +103,16 @@ def _increment_rollout(url: str, times: int) -> None:
     try:
         for _ in range(times):
             while True:
-                read = flag_stats(store, ENV, "ramp")
+                read = transact(store, flag_stats, ENV, "ramp")
                 percent = (read.rollout_percent or 0) + 1
                 try:
-                    set_rollout_percentage(
-                        store, ENV, "ramp", percent, expected_version=read.version, actor="worker"
+                    transact(
+                        store,
+                        set_rollout_percentage,
+                        ENV,
+                        "ramp",
+                        percent,
+                        change=Change(actor="worker", expected_version=read.version),
                     )
                     break
                 except Conflict:
@@ -121,7 +141,7 @@ def test_concurrent_processes_lose_no_update(
     # Then every increment is there, each as its own version
     assert [worker.exitcode for worker in workers] == [0] * PROCESSES
     total = INCREMENTS_PER_PROCESS * PROCESSES
-    stats = flag_stats(store, ENV, rollout_flag)
+    stats = transact(store, flag_stats, ENV, rollout_flag)
     assert stats.rollout_percent == total
     assert stats.version == total + 1
     assert stats.versions == total + 1

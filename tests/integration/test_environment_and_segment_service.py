@@ -9,6 +9,7 @@ import pytest
 from rheostat.errors import AlreadyExists, Conflict, InvalidDefinition, NotFound, ValidationError
 from rheostat.service import (
     AuditAction,
+    Change,
     SqlStore,
     create_api_key,
     create_environment,
@@ -24,6 +25,7 @@ from rheostat.service import (
     list_segments,
     revoke_api_key,
     snapshot,
+    transact,
     update_environment,
     update_segment,
 )
@@ -41,25 +43,33 @@ USES_PILOTS: dict[str, Any] = {
 
 def test_environments_are_created_listed_and_updated_with_versions(store: SqlStore) -> None:
     # Given two environments
-    create_environment(store, "staging", actor="alice")
-    created = create_environment(store, "production", name="Production", actor="alice")
+    transact(store, create_environment, "staging", change=Change(actor="alice"))
+    created = transact(
+        store, create_environment, "production", name="Production", change=Change(actor="alice")
+    )
 
     # When one is renamed, naming the version read
-    updated = update_environment(
+    updated = transact(
         store,
+        update_environment,
         "production",
-        expected_version=created.version,
         description="live traffic",
-        actor="bob",
+        change=Change(actor="bob", expected_version=created.version),
     )
 
     # Then the change is versioned and audited, and a stale rename is refused
-    assert [e.key for e in list_environments(store)] == ["production", "staging"]
+    assert [e.key for e in transact(store, list_environments)] == ["production", "staging"]
     assert (updated.version, updated.name, updated.description) == (2, "Production", "live traffic")
-    assert get_environment(store, "production") == updated
+    assert transact(store, get_environment, "production") == updated
     with pytest.raises(Conflict):
-        update_environment(store, "production", expected_version=1, name="x", actor="carol")
-    event = list_audit_events(store, subject="environment:production")[0]
+        transact(
+            store,
+            update_environment,
+            "production",
+            name="x",
+            change=Change(actor="carol", expected_version=1),
+        )
+    event = transact(store, list_audit_events, subject="environment:production")[0]
     assert event.action == AuditAction.ENVIRONMENT_UPDATED
     assert event.after is not None
     assert event.after["description"] == "live traffic"
@@ -69,30 +79,37 @@ def test_environments_are_created_listed_and_updated_with_versions(store: SqlSto
 def test_bad_environment_keys_are_refused(store: SqlStore, key: str) -> None:
     # Given / When / Then
     with pytest.raises(ValidationError, match="environment key"):
-        create_environment(store, key, actor="alice")
+        transact(store, create_environment, key, change=Change(actor="alice"))
 
 
 def test_an_environment_key_is_unique(store: SqlStore) -> None:
     # Given / When / Then
-    create_environment(store, "production", actor="alice")
+    transact(store, create_environment, "production", change=Change(actor="alice"))
     with pytest.raises(AlreadyExists):
-        create_environment(store, "production", actor="bob")
+        transact(store, create_environment, "production", change=Change(actor="bob"))
 
 
 def test_only_an_empty_environment_can_be_deleted(store: SqlStore) -> None:
     # Given an environment with a flag, a segment and an SDK key
-    create_environment(store, "staging", actor="alice")
-    create_flag(store, "staging", "f", {}, actor="alice")
-    create_segment(store, "staging", "pilots", PILOTS, actor="alice")
-    key = create_api_key(store, name="app", scope="sdk", environment="staging", actor="alice")
+    transact(store, create_environment, "staging", change=Change(actor="alice"))
+    transact(store, create_flag, "staging", "f", {}, change=Change(actor="alice"))
+    transact(store, create_segment, "staging", "pilots", PILOTS, change=Change(actor="alice"))
+    key = transact(
+        store,
+        create_api_key,
+        name="app",
+        scope="sdk",
+        environment="staging",
+        change=Change(actor="alice"),
+    )
 
     # When it is deleted while full, then after emptying it
     with pytest.raises(Conflict) as refused:
-        delete_environment(store, "staging", actor="bob")
-    delete_flag(store, "staging", "f", actor="bob")
-    delete_segment(store, "staging", "pilots", actor="bob")
-    revoke_api_key(store, key.api_key.id, actor="bob")
-    delete_environment(store, "staging", actor="bob", reason="unused")
+        transact(store, delete_environment, "staging", change=Change(actor="bob"))
+    transact(store, delete_flag, "staging", "f", change=Change(actor="bob"))
+    transact(store, delete_segment, "staging", "pilots", change=Change(actor="bob"))
+    transact(store, revoke_api_key, key.api_key.id, change=Change(actor="bob"))
+    transact(store, delete_environment, "staging", change=Change(actor="bob", reason="unused"))
 
     # Then the first attempt named what is left, and the second removed it
     assert refused.value.details == {
@@ -102,18 +119,22 @@ def test_only_an_empty_environment_can_be_deleted(store: SqlStore) -> None:
         "sdk_keys": 1,
     }
     with pytest.raises(NotFound):
-        get_environment(store, "staging")
-    assert list_audit_events(store, environment="staging")[0].action == (
+        transact(store, get_environment, "staging")
+    assert transact(store, list_audit_events, environment="staging")[0].action == (
         AuditAction.ENVIRONMENT_DELETED
     )
 
 
 def test_segments_are_versioned_and_change_the_snapshot(store: SqlStore) -> None:
     # Given a segment used by a flag
-    create_environment(store, "production", actor="alice")
-    created = create_segment(store, "production", "pilots", PILOTS, actor="alice")
-    create_flag(store, "production", "pilot-feature", USES_PILOTS, actor="alice")
-    before = snapshot(store, "production")
+    transact(store, create_environment, "production", change=Change(actor="alice"))
+    created = transact(
+        store, create_segment, "production", "pilots", PILOTS, change=Change(actor="alice")
+    )
+    transact(
+        store, create_flag, "production", "pilot-feature", USES_PILOTS, change=Change(actor="alice")
+    )
+    before = transact(store, snapshot, "production")
 
     # When the segment gains an org
     wider = {
@@ -122,41 +143,57 @@ def test_segments_are_versioned_and_change_the_snapshot(store: SqlStore) -> None
             {"attribute": "org_id", "op": "in", "values": ["org-17", "org-42", "org-99"]}
         ],
     }
-    updated = update_segment(
-        store, "production", "pilots", wider, expected_version=created.version, actor="bob"
+    updated = transact(
+        store,
+        update_segment,
+        "production",
+        "pilots",
+        wider,
+        change=Change(actor="bob", expected_version=created.version),
     )
 
     # Then it has a new version, the snapshot and its etag changed, and a stale update fails
     assert updated.version == 2
-    assert get_segment(store, "production", "pilots") == updated
-    after = snapshot(store, "production")
+    assert transact(store, get_segment, "production", "pilots") == updated
+    after = transact(store, snapshot, "production")
     assert after.etag != before.etag
     assert after.document["segments"]["pilots"]["conditions"][0]["values"][-1] == "org-99"
     with pytest.raises(Conflict):
-        update_segment(store, "production", "pilots", PILOTS, expected_version=1, actor="carol")
-    assert [s.key for s in list_segments(store, "production")] == ["pilots"]
+        transact(
+            store,
+            update_segment,
+            "production",
+            "pilots",
+            PILOTS,
+            change=Change(actor="carol", expected_version=1),
+        )
+    assert [s.key for s in transact(store, list_segments, "production")] == ["pilots"]
 
 
 def test_a_segment_in_use_cannot_be_deleted(store: SqlStore) -> None:
     # Given a segment used by a flag
-    create_environment(store, "production", actor="alice")
-    create_segment(store, "production", "pilots", PILOTS, actor="alice")
-    create_flag(store, "production", "pilot-feature", USES_PILOTS, actor="alice")
+    transact(store, create_environment, "production", change=Change(actor="alice"))
+    transact(store, create_segment, "production", "pilots", PILOTS, change=Change(actor="alice"))
+    transact(
+        store, create_flag, "production", "pilot-feature", USES_PILOTS, change=Change(actor="alice")
+    )
 
     # When / Then
     with pytest.raises(Conflict) as refused:
-        delete_segment(store, "production", "pilots", actor="bob")
+        transact(store, delete_segment, "production", "pilots", change=Change(actor="bob"))
     assert refused.value.details["flags"] == ["pilot-feature"]
-    assert get_segment(store, "production", "pilots").version == 1
+    assert transact(store, get_segment, "production", "pilots").version == 1
 
 
 def test_an_invalid_segment_names_the_path(store: SqlStore) -> None:
     # Given an environment
-    create_environment(store, "production", actor="alice")
+    transact(store, create_environment, "production", change=Change(actor="alice"))
     nested = {"conditions": [{"attribute": "x", "op": "in_segment", "values": ["other"]}]}
 
     # When / Then
     with pytest.raises(InvalidDefinition) as refused:
-        create_segment(store, "production", "pilots", nested, actor="alice")
+        transact(
+            store, create_segment, "production", "pilots", nested, change=Change(actor="alice")
+        )
     assert refused.value.path.startswith("segments.pilots.conditions[0]")
-    assert list_segments(store, "production") == []
+    assert transact(store, list_segments, "production") == []

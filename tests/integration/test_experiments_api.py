@@ -46,11 +46,26 @@ class Api:
 def api(store_url: str) -> Iterator[Api]:
     service.migrate_database(store_url)
     store = service.open_store(store_url)
-    service.create_environment(store, "production", actor="test")
-    service.create_environment(store, "staging", actor="test")
-    admin = service.create_api_key(store, name="ops", scope="admin", actor="test").token
-    sdk = service.create_api_key(
-        store, name="web", scope="sdk", environment="production", actor="test"
+    service.transact(
+        store, service.create_environment, "production", change=service.Change(actor="test")
+    )
+    service.transact(
+        store, service.create_environment, "staging", change=service.Change(actor="test")
+    )
+    admin = service.transact(
+        store,
+        service.create_api_key,
+        name="ops",
+        scope="admin",
+        change=service.Change(actor="test"),
+    ).token
+    sdk = service.transact(
+        store,
+        service.create_api_key,
+        name="web",
+        scope="sdk",
+        environment="production",
+        change=service.Change(actor="test"),
     ).token
     store.close()
     clock = FixedClock()

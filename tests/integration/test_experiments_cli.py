@@ -46,7 +46,9 @@ def _record_traffic(store_url: str) -> None:
     store = service.open_store(store_url, clock=clock)
     try:
         exposures = [Exposure(unit=unit, commit_sha="4be1a09") for unit in UNITS]
-        receipt = service.record_exposures(store, "production", "search", exposures)
+        receipt = service.transact(
+            store, service.record_exposures, "production", "search", exposures
+        )
         arms = {assignment.unit: str(assignment.arm) for assignment in receipt.assignments}
         events = [
             MetricEvent(
@@ -56,9 +58,9 @@ def _record_traffic(store_url: str) -> None:
             )
             for index, (unit, arm) in enumerate(arms.items())
         ]
-        service.record_metrics(store, "production", "search", events)
+        service.transact(store, service.record_metrics, "production", "search", events)
         buyers = [Conversion(unit=unit, metric="purchased") for unit in UNITS[::4]]
-        service.record_conversions(store, "production", "search", buyers)
+        service.transact(store, service.record_conversions, "production", "search", buyers)
     finally:
         store.close()
 

@@ -46,14 +46,20 @@ def _experiment(key: str = "ner-models", coverage: float = 100) -> Experiment:
 
 
 def _running(store: SqlStore, key: str = "ner-models", coverage: float = 100) -> None:
-    service.create_environment(store, ENV, actor="test")
-    service.create_experiment(store, ENV, _experiment(key, coverage), actor="test")
-    service.start_experiment(store, ENV, key, actor="test")
+    service.transact(store, service.create_environment, ENV, change=service.Change(actor="test"))
+    service.transact(
+        store,
+        service.create_experiment,
+        ENV,
+        _experiment(key, coverage),
+        change=service.Change(actor="test"),
+    )
+    service.transact(store, service.start_experiment, ENV, key, change=service.Change(actor="test"))
 
 
 def _arms_of(store: SqlStore, units: list[str], commit: str = "abc123") -> dict[str, str | None]:
     exposures = [Exposure(unit=unit, commit_sha=commit) for unit in units]
-    receipt = service.record_exposures(store, ENV, "ner-models", exposures)
+    receipt = service.transact(store, service.record_exposures, ENV, "ner-models", exposures)
     return {assignment.unit: assignment.arm for assignment in receipt.assignments}
 
 
@@ -80,19 +86,21 @@ def test_a_retried_batch_changes_nothing(store: SqlStore, clock: FixedClock) -> 
     arms = _arms_of(store, UNITS)
     events = _latencies(arms, prefix="batch-1")
     conversions = [Conversion(unit=unit, metric="converted") for unit in UNITS[::5]]
-    first = service.record_metrics(store, ENV, "ner-models", events)
-    converted = service.record_conversions(store, ENV, "ner-models", conversions)
+    first = service.transact(store, service.record_metrics, ENV, "ner-models", events)
+    converted = service.transact(store, service.record_conversions, ENV, "ner-models", conversions)
     clock.advance(timedelta(minutes=1))
-    before = service.experiment_results(store, ENV, "ner-models").document
+    before = service.transact(store, service.experiment_results, ENV, "ner-models").document
 
     # When every batch is sent again, a minute later (a retry after a lost answer)
-    exposed_again = service.record_exposures(
-        store, ENV, "ner-models", [Exposure(unit=unit) for unit in UNITS]
+    exposed_again = service.transact(
+        store, service.record_exposures, ENV, "ner-models", [Exposure(unit=unit) for unit in UNITS]
     )
-    again = service.record_metrics(store, ENV, "ner-models", events)
-    converted_again = service.record_conversions(store, ENV, "ner-models", conversions)
+    again = service.transact(store, service.record_metrics, ENV, "ner-models", events)
+    converted_again = service.transact(
+        store, service.record_conversions, ENV, "ner-models", conversions
+    )
     clock.advance(timedelta(minutes=1))
-    after = service.experiment_results(store, ENV, "ner-models").document
+    after = service.transact(store, service.experiment_results, ENV, "ner-models").document
 
     # Then the retries are all duplicates and the results are unchanged
     assert (first.recorded, converted.recorded) == (len(UNITS), len(conversions))
@@ -111,12 +119,14 @@ def test_many_events_cost_one_row_per_arm_metric_and_window(
 
     # When 3 batches of 1,200 events arrive in one minute and a pre-aggregated summary in the next
     for batch in range(3):
-        service.record_metrics(store, ENV, "ner-models", _latencies(arms, prefix=f"b{batch}"))
+        service.transact(
+            store, service.record_metrics, ENV, "ner-models", _latencies(arms, prefix=f"b{batch}")
+        )
     clock.advance(timedelta(minutes=1))
     summary = MetricEvent(arm="control", metric="latency", n=1000, sum=3e5, sum_squares=9.1e7)
-    service.record_metrics(store, ENV, "ner-models", [summary])
+    service.transact(store, service.record_metrics, ENV, "ner-models", [summary])
     clock.advance(timedelta(minutes=1))
-    results = service.experiment_results(store, ENV, "ner-models").results
+    results = service.transact(store, service.experiment_results, ENV, "ner-models").results
 
     # Then 2 arms x 1 metric in the first window and 1 row in the second were written
     assert _window_rows(store) == 3
@@ -128,17 +138,23 @@ def test_results_replay_exactly_from_stored_windows(store: SqlStore, clock: Fixe
     # Given results computed and stored after some traffic
     _running(store)
     arms = _arms_of(store, UNITS[:600])
-    service.record_metrics(store, ENV, "ner-models", _latencies(arms, prefix="early"))
+    service.transact(
+        store, service.record_metrics, ENV, "ner-models", _latencies(arms, prefix="early")
+    )
     clock.advance(timedelta(minutes=2))
-    stored = service.experiment_results(store, ENV, "ner-models")
+    stored = service.transact(store, service.experiment_results, ENV, "ner-models")
 
     # When more traffic arrives, and the results are replayed at the stored moment
     clock.advance(timedelta(seconds=30))
     later_arms = _arms_of(store, UNITS[600:])
-    service.record_metrics(store, ENV, "ner-models", _latencies(later_arms, prefix="late"))
+    service.transact(
+        store, service.record_metrics, ENV, "ner-models", _latencies(later_arms, prefix="late")
+    )
     clock.advance(timedelta(minutes=2))
-    replay = service.experiment_results(store, ENV, "ner-models", at=stored.results.at)
-    now = service.experiment_results(store, ENV, "ner-models")
+    replay = service.transact(
+        store, service.experiment_results, ENV, "ner-models", at=stored.results.at
+    )
+    now = service.transact(store, service.experiment_results, ENV, "ner-models")
 
     # Then the replay is the stored document exactly, while "now" sees the new traffic
     assert replay.replayed
@@ -147,7 +163,7 @@ def test_results_replay_exactly_from_stored_windows(store: SqlStore, clock: Fixe
     assert replay.document == stored.document
     assert sum(arm.units for arm in now.results.arms) == len(UNITS)
     assert sum(arm.units for arm in replay.results.arms) == 600
-    history = service.list_experiment_results(store, ENV, "ner-models")
+    history = service.transact(store, service.list_experiment_results, ENV, "ner-models")
     assert [entry.id for entry in history] == [now.stored_id, stored.stored_id]
 
 
@@ -157,8 +173,13 @@ def test_raising_coverage_keeps_every_assigned_unit_in_its_arm(store: SqlStore) 
     narrow = _arms_of(store, UNITS)
 
     # When coverage rises to 60 % and the same units come back
-    service.update_experiment(
-        store, ENV, "ner-models", ExperimentChanges(coverage_percent=60), actor="test"
+    service.transact(
+        store,
+        service.update_experiment,
+        ENV,
+        "ner-models",
+        ExperimentChanges(coverage_percent=60),
+        change=service.Change(actor="test"),
     )
     wide = _arms_of(store, UNITS)
 
@@ -171,18 +192,32 @@ def test_raising_coverage_keeps_every_assigned_unit_in_its_arm(store: SqlStore) 
 
 def test_arm_weights_change_only_while_a_draft(store: SqlStore) -> None:
     # Given a draft experiment
-    service.create_environment(store, ENV, actor="test")
-    service.create_experiment(store, ENV, _experiment(), actor="test")
+    service.transact(store, service.create_environment, ENV, change=service.Change(actor="test"))
+    service.transact(
+        store, service.create_experiment, ENV, _experiment(), change=service.Change(actor="test")
+    )
     reweighted = (Arm(name="control", weight_percent=40), Arm(name="treatment", weight_percent=60))
 
     # When its weights change as a draft, then once it runs
-    draft = service.update_experiment(
-        store, ENV, "ner-models", ExperimentChanges(arms=reweighted), actor="test"
+    draft = service.transact(
+        store,
+        service.update_experiment,
+        ENV,
+        "ner-models",
+        ExperimentChanges(arms=reweighted),
+        change=service.Change(actor="test"),
     )
-    service.start_experiment(store, ENV, "ner-models", actor="test")
+    service.transact(
+        store, service.start_experiment, ENV, "ner-models", change=service.Change(actor="test")
+    )
     with pytest.raises(ValidationError, match="would move assigned units") as refused:
-        service.update_experiment(
-            store, ENV, "ner-models", ExperimentChanges(arms=_experiment().arms), actor="test"
+        service.transact(
+            store,
+            service.update_experiment,
+            ENV,
+            "ner-models",
+            ExperimentChanges(arms=_experiment().arms),
+            change=service.Change(actor="test"),
         )
 
     # Then the draft took them and the running one refused, naming the field
@@ -192,23 +227,49 @@ def test_arm_weights_change_only_while_a_draft(store: SqlStore) -> None:
 
 def test_only_a_running_experiment_records(store: SqlStore) -> None:
     # Given a draft and a stopped experiment
-    service.create_environment(store, ENV, actor="test")
-    service.create_experiment(store, ENV, _experiment("draft-one"), actor="test")
-    service.create_experiment(store, ENV, _experiment("stopped-one"), actor="test")
-    service.start_experiment(store, ENV, "stopped-one", actor="test")
-    service.stop_experiment(store, ENV, "stopped-one", actor="test", reason="done")
+    service.transact(store, service.create_environment, ENV, change=service.Change(actor="test"))
+    service.transact(
+        store,
+        service.create_experiment,
+        ENV,
+        _experiment("draft-one"),
+        change=service.Change(actor="test"),
+    )
+    service.transact(
+        store,
+        service.create_experiment,
+        ENV,
+        _experiment("stopped-one"),
+        change=service.Change(actor="test"),
+    )
+    service.transact(
+        store, service.start_experiment, ENV, "stopped-one", change=service.Change(actor="test")
+    )
+    service.transact(
+        store,
+        service.stop_experiment,
+        ENV,
+        "stopped-one",
+        change=service.Change(actor="test", reason="done"),
+    )
 
     # When traffic is recorded into them / Then it is refused, saying why
     with pytest.raises(Conflict, match="draft, not running: start it first"):
-        service.record_exposures(store, ENV, "draft-one", [Exposure(unit="u1")])
+        service.transact(store, service.record_exposures, ENV, "draft-one", [Exposure(unit="u1")])
     with pytest.raises(Conflict, match="stopped, not running"):
-        service.record_metrics(
-            store, ENV, "stopped-one", [MetricEvent(arm="control", metric="latency", value=1)]
+        service.transact(
+            store,
+            service.record_metrics,
+            ENV,
+            "stopped-one",
+            [MetricEvent(arm="control", metric="latency", value=1)],
         )
     with pytest.raises(Conflict, match="cannot be started again"):
-        service.start_experiment(store, ENV, "stopped-one", actor="test")
+        service.transact(
+            store, service.start_experiment, ENV, "stopped-one", change=service.Change(actor="test")
+        )
     # and a stopped experiment serves its control arm without recording
-    assert service.assign_unit(store, ENV, "stopped-one", "u1").arm == "control"
+    assert service.transact(store, service.assign_unit, ENV, "stopped-one", "u1").arm == "control"
 
 
 def test_bad_traffic_is_refused_naming_the_item(store: SqlStore) -> None:
@@ -218,24 +279,24 @@ def test_bad_traffic_is_refused_naming_the_item(store: SqlStore) -> None:
     other = "control" if arm == "treatment" else "treatment"
     good = MetricEvent(arm="control", metric="latency", value=1.0)
     cases = [
-        (lambda: service.record_exposures(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_exposures, ENV, "ner-models", [
             Exposure(unit="user-1", arm=other)]), "exposures[0].arm"),
-        (lambda: service.record_metrics(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_metrics, ENV, "ner-models", [
             good, MetricEvent(arm="nope", metric="latency", value=1.0)]), "events[1].arm"),
-        (lambda: service.record_metrics(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_metrics, ENV, "ner-models", [
             MetricEvent(arm="control", metric="latncy", value=1.0)]), "events[0].metric"),
-        (lambda: service.record_metrics(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_metrics, ENV, "ner-models", [
             MetricEvent(arm="control", metric="converted", value=1.0)]), "events[0].metric"),
-        (lambda: service.record_metrics(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_metrics, ENV, "ner-models", [
             MetricEvent(arm="control", metric="latency", value=float("nan"))]),
          "events[0].value"),
-        (lambda: service.record_metrics(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_metrics, ENV, "ner-models", [
             MetricEvent(arm="control", metric="latency", n=2, sum=10.0, sum_squares=1.0)]),
          "events[0].sum_squares"),
-        (lambda: service.record_conversions(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_conversions, ENV, "ner-models", [
             Conversion(unit="user-1", metric="converted"),
             Conversion(unit="never-seen", metric="converted")]), "conversions[1].unit"),
-        (lambda: service.record_conversions(store, ENV, "ner-models", [
+        (lambda: service.transact(store, service.record_conversions, ENV, "ner-models", [
             Conversion(unit="user-1", metric="latency")]), "conversions[0].metric"),
     ]  # fmt: skip
 
@@ -244,7 +305,7 @@ def test_bad_traffic_is_refused_naming_the_item(store: SqlStore) -> None:
         with pytest.raises(ValidationError) as refused:
             record()
         assert refused.value.details["field"] == field, refused.value.message
-    assert service.record_metrics(store, ENV, "ner-models", [good]).recorded == 1
+    assert service.transact(store, service.record_metrics, ENV, "ner-models", [good]).recorded == 1
 
 
 def test_arms_on_different_commits_make_the_result_invalid(
@@ -257,11 +318,13 @@ def test_arms_on_different_commits_make_the_result_invalid(
     for arm, commit in (("control", "aaa111"), ("treatment", "bbb222")):
         units = [unit for unit, planned_arm in planned.items() if planned_arm == arm]
         _arms_of(store, units, commit=commit)
-    service.record_metrics(store, ENV, "ner-models", _latencies(planned, prefix="x"))
+    service.transact(
+        store, service.record_metrics, ENV, "ner-models", _latencies(planned, prefix="x")
+    )
     clock.advance(timedelta(minutes=1))
 
     # When the results are computed
-    report = service.experiment_results(store, ENV, "ner-models")
+    report = service.transact(store, service.experiment_results, ENV, "ner-models")
 
     # Then they are not valid, and never significant
     assert "arms_on_different_commits" in report.results.invalid_reasons
@@ -272,12 +335,18 @@ def test_arms_on_different_commits_make_the_result_invalid(
 def test_life_cycle_is_audited_and_unknown_experiments_are_not_found(store: SqlStore) -> None:
     # Given an experiment created, started and stopped
     _running(store)
-    service.stop_experiment(store, ENV, "ner-models", actor="alice", reason="enough data")
+    service.transact(
+        store,
+        service.stop_experiment,
+        ENV,
+        "ner-models",
+        change=service.Change(actor="alice", reason="enough data"),
+    )
 
     # When the audit log is read, and an unknown experiment is asked for
-    events = service.list_audit_events(store, subject="experiment:ner-models")
+    events = service.transact(store, service.list_audit_events, subject="experiment:ner-models")
     with pytest.raises(NotFound, match="experiment 'nope' does not exist"):
-        service.experiment_results(store, ENV, "nope")
+        service.transact(store, service.experiment_results, ENV, "nope")
 
     # Then each step is recorded, newest first, with who and why
     assert [event.action for event in events] == [
@@ -296,6 +365,18 @@ def test_a_replay_must_name_a_past_moment_with_a_zone(store: SqlStore, clock: Fi
 
     # When results are asked for the future, or for a time without a zone / Then refused
     with pytest.raises(ValidationError, match="in the future"):
-        service.experiment_results(store, ENV, "ner-models", at=clock.now() + timedelta(minutes=1))
+        service.transact(
+            store,
+            service.experiment_results,
+            ENV,
+            "ner-models",
+            at=clock.now() + timedelta(minutes=1),
+        )
     with pytest.raises(ValidationError, match="timezone-aware"):
-        service.experiment_results(store, ENV, "ner-models", at=clock.now().replace(tzinfo=None))
+        service.transact(
+            store,
+            service.experiment_results,
+            ENV,
+            "ner-models",
+            at=clock.now().replace(tzinfo=None),
+        )

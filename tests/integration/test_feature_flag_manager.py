@@ -15,7 +15,7 @@ import pytest
 from rheostat.errors import InvalidDefinition, NotFound, ValidationError
 from rheostat.facade import FeatureFlag, FeatureFlagManager
 from rheostat.facade.flag_file import FlagFile
-from rheostat.service import AuditAction, flag_history, open_store
+from rheostat.service import AuditAction, flag_history, open_store, transact
 
 USERS = [f"user{number}" for number in range(4000)]
 SEED_FILE = {
@@ -187,7 +187,7 @@ def test_database_changes_are_versioned_and_audited(sqlite_url: str) -> None:
 
     # Then each change is a version by the manager's actor
     store = open_store(sqlite_url)
-    history = flag_history(store, "staging", "new_ner_model")
+    history = transact(store, flag_history, "staging", "new_ner_model")
     store.close()
     assert ramped.version == 2
     assert [(v.action, v.actor) for v in history] == [

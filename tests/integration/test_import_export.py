@@ -9,6 +9,7 @@ import pytest
 from rheostat.errors import InvalidDefinition, ValidationError
 from rheostat.service import (
     AuditAction,
+    Change,
     SqlStore,
     create_environment,
     create_flag,
@@ -18,6 +19,7 @@ from rheostat.service import (
     list_audit_events,
     list_flags,
     list_segments,
+    transact,
 )
 
 DOCUMENT: dict[str, Any] = {
@@ -43,67 +45,83 @@ DOCUMENT: dict[str, Any] = {
 
 @pytest.fixture
 def environments(store: SqlStore) -> SqlStore:
-    create_environment(store, "staging", actor="alice")
-    create_environment(store, "production", actor="alice")
+    transact(store, create_environment, "staging", change=Change(actor="alice"))
+    transact(store, create_environment, "production", change=Change(actor="alice"))
     return store
 
 
 def test_an_export_imported_elsewhere_recreates_the_environment(environments: SqlStore) -> None:
     # Given staging loaded from a document
-    first = import_flags(environments, "staging", DOCUMENT, actor="alice", reason="seed")
+    first = transact(
+        environments, import_flags, "staging", DOCUMENT, change=Change(actor="alice", reason="seed")
+    )
 
     # When staging is exported and imported into production
-    exported = export_flags(environments, "staging")
-    result = import_flags(environments, "production", exported, actor="bob")
+    exported = transact(environments, export_flags, "staging")
+    result = transact(
+        environments, import_flags, "production", exported, change=Change(actor="bob")
+    )
 
     # Then production equals staging, every flag was created and audited as imported
     assert first.created == ("hybrid-search", "new-checkout")
     assert first.segments_created == ("pilots",)
-    assert export_flags(environments, "production") == exported
+    assert transact(environments, export_flags, "production") == exported
     assert result.created == ("hybrid-search", "new-checkout")
     assert result.changed
-    events = list_audit_events(environments, environment="production")
+    events = transact(environments, list_audit_events, environment="production")
     assert {e.action for e in events} >= {AuditAction.FLAG_IMPORTED, AuditAction.SEGMENT_CREATED}
 
 
 def test_importing_the_same_document_again_changes_nothing(environments: SqlStore) -> None:
     # Given an imported document
-    import_flags(environments, "staging", DOCUMENT, actor="alice")
+    transact(environments, import_flags, "staging", DOCUMENT, change=Change(actor="alice"))
 
     # When it is imported again
-    again = import_flags(environments, "staging", DOCUMENT, actor="alice")
+    again = transact(environments, import_flags, "staging", DOCUMENT, change=Change(actor="alice"))
 
     # Then nothing was written
     assert again.unchanged == ("hybrid-search", "new-checkout")
     assert not again.changed
-    assert len(flag_history(environments, "staging", "new-checkout")) == 1
+    assert len(transact(environments, flag_history, "staging", "new-checkout")) == 1
 
 
 def test_merge_keeps_other_flags_and_replace_deletes_them(environments: SqlStore) -> None:
     # Given a flag the document does not mention
-    create_flag(environments, "staging", "legacy", {}, actor="alice")
+    transact(environments, create_flag, "staging", "legacy", {}, change=Change(actor="alice"))
 
     # When the document is merged, then replaced
-    merged = import_flags(environments, "staging", DOCUMENT, actor="alice")
-    kept = [f.key for f in list_flags(environments, "staging")]
-    replaced = import_flags(environments, "staging", DOCUMENT, mode="replace", actor="alice")
+    merged = transact(environments, import_flags, "staging", DOCUMENT, change=Change(actor="alice"))
+    kept = [f.key for f in transact(environments, list_flags, "staging")]
+    replaced = transact(
+        environments,
+        import_flags,
+        "staging",
+        DOCUMENT,
+        mode="replace",
+        change=Change(actor="alice"),
+    )
 
     # Then merge kept it, replace deleted it (its history stays)
     assert merged.deleted == ()
     assert kept == ["hybrid-search", "legacy", "new-checkout"]
     assert replaced.deleted == ("legacy",)
-    assert [f.key for f in list_flags(environments, "staging")] == ["hybrid-search", "new-checkout"]
-    assert flag_history(environments, "staging", "legacy")[0].deleted
+    assert [f.key for f in transact(environments, list_flags, "staging")] == [
+        "hybrid-search",
+        "new-checkout",
+    ]
+    assert transact(environments, flag_history, "staging", "legacy")[0].deleted
 
 
 def test_a_dry_run_reports_without_writing(environments: SqlStore) -> None:
     # Given / When
-    result = import_flags(environments, "staging", DOCUMENT, dry_run=True, actor="alice")
+    result = transact(
+        environments, import_flags, "staging", DOCUMENT, dry_run=True, change=Change(actor="alice")
+    )
 
     # Then
     assert result.created == ("hybrid-search", "new-checkout")
-    assert list_flags(environments, "staging") == []
-    assert list_segments(environments, "staging") == []
+    assert transact(environments, list_flags, "staging") == []
+    assert transact(environments, list_segments, "staging") == []
 
 
 def test_a_bad_document_is_refused_whole(environments: SqlStore) -> None:
@@ -115,9 +133,9 @@ def test_a_bad_document_is_refused_whole(environments: SqlStore) -> None:
 
     # When / Then the error names the path, and not even the good flag was written
     with pytest.raises(InvalidDefinition) as refused:
-        import_flags(environments, "staging", broken, actor="alice")
+        transact(environments, import_flags, "staging", broken, change=Change(actor="alice"))
     assert refused.value.path == "flags.bad.rules[0].serve.split"
-    assert list_flags(environments, "staging") == []
+    assert transact(environments, list_flags, "staging") == []
 
 
 @pytest.mark.parametrize(
@@ -133,10 +151,17 @@ def test_malformed_documents_are_invalid(
 ) -> None:
     # Given / When / Then
     with pytest.raises(InvalidDefinition, match=error):
-        import_flags(environments, "staging", document, actor="alice")
+        transact(environments, import_flags, "staging", document, change=Change(actor="alice"))
 
 
 def test_an_unknown_mode_is_refused(environments: SqlStore) -> None:
     # Given / When / Then
     with pytest.raises(ValidationError, match="unknown import mode"):
-        import_flags(environments, "staging", DOCUMENT, mode="upsert", actor="alice")
+        transact(
+            environments,
+            import_flags,
+            "staging",
+            DOCUMENT,
+            mode="upsert",
+            change=Change(actor="alice"),
+        )

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from rheostat.errors import ConfigurationError, StorageError
+from rheostat.errors import ConfigurationError
 from rheostat.service import migrate_database, normalize_database_url, open_store
 from rheostat.store.schema import head_revision
 from rheostat.store.tables import Base
@@ -101,10 +101,10 @@ def test_unsupported_database_urls_are_refused(url: str) -> None:
         open_store(url)
 
 
-def test_migrating_an_unreachable_database_is_a_storage_error(tmp_path: Path) -> None:
+def test_migrating_into_a_missing_folder_names_the_folder(tmp_path: Path) -> None:
     # Given a SQLite path inside a directory that does not exist
     url = f"sqlite:///{tmp_path / 'missing' / 'rheostat.db'}"
 
     # When / Then
-    with pytest.raises(StorageError, match="migrating the database failed"):
+    with pytest.raises(ConfigurationError, match=r"its folder .*missing' does not exist"):
         migrate_database(url)

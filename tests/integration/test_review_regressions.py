@@ -36,7 +36,7 @@ def _split_flag(split: dict[str, float]) -> dict[str, Any]:
 
 
 def _production(store: SqlStore) -> None:
-    service.create_environment(store, ENV, actor="setup")
+    service.transact(store, service.create_environment, ENV, change=service.Change(actor="setup"))
 
 
 def _running_experiment(store: SqlStore, environment: str = ENV) -> None:
@@ -45,8 +45,16 @@ def _running_experiment(store: SqlStore, environment: str = ENV) -> None:
         arms=(Arm(name="control", weight_percent=50), Arm(name="treatment", weight_percent=50)),
         metrics=(MetricSpec(name="latency"),),
     )
-    service.create_experiment(store, environment, experiment, actor="setup")
-    service.start_experiment(store, environment, "exp", actor="setup")
+    service.transact(
+        store,
+        service.create_experiment,
+        environment,
+        experiment,
+        change=service.Change(actor="setup"),
+    )
+    service.transact(
+        store, service.start_experiment, environment, "exp", change=service.Change(actor="setup")
+    )
 
 
 def _first_seen(store: SqlStore, unit: str) -> datetime:
@@ -85,15 +93,27 @@ def postgres_store(postgres_url: str, clock: FixedClock) -> Iterator[SqlStore]:
 def test_an_update_that_only_reorders_a_split_writes_a_new_version(store: SqlStore) -> None:
     # Given a flag splitting on 30 / off 70 (bucket ranges follow the split's key order)
     _production(store)
-    service.create_flag(store, ENV, "x", _split_flag({"on": 30, "off": 70}), actor="alice")
+    service.transact(
+        store,
+        service.create_flag,
+        ENV,
+        "x",
+        _split_flag({"on": 30, "off": 70}),
+        change=service.Change(actor="alice"),
+    )
 
     # When the same shares are written in the other order
-    updated = service.update_flag(
-        store, ENV, "x", _split_flag({"off": 70, "on": 30}), expected_version=1, actor="bob"
+    updated = service.transact(
+        store,
+        service.update_flag,
+        ENV,
+        "x",
+        _split_flag({"off": 70, "on": 30}),
+        change=service.Change(actor="bob", expected_version=1),
     )
 
     # Then it is a new version, and the stored split keeps the new order
-    stored = service.get_flag(store, ENV, "x")
+    stored = service.transact(store, service.get_flag, ENV, "x")
     assert updated.version == 2
     assert list(stored.definition["rules"][0]["serve"]["split"]) == ["off", "on"]
 
@@ -101,15 +121,24 @@ def test_an_update_that_only_reorders_a_split_writes_a_new_version(store: SqlSto
 def test_an_import_that_only_reorders_a_split_updates_the_flag(store: SqlStore) -> None:
     # Given an exported environment whose flag splits on 30 / off 70
     _production(store)
-    service.create_flag(store, ENV, "x", _split_flag({"on": 30, "off": 70}), actor="alice")
-    document = service.export_flags(store, ENV)
+    service.transact(
+        store,
+        service.create_flag,
+        ENV,
+        "x",
+        _split_flag({"on": 30, "off": 70}),
+        change=service.Change(actor="alice"),
+    )
+    document = service.transact(store, service.export_flags, ENV)
 
     # When the document comes back with the split reordered
     document["flags"]["x"]["rules"][0]["serve"]["split"] = {"off": 70.0, "on": 30.0}
-    result = service.import_flags(store, ENV, document, actor="bob")
+    result = service.transact(
+        store, service.import_flags, ENV, document, change=service.Change(actor="bob")
+    )
 
     # Then the flag counts as updated and is stored in the new order
-    stored = service.get_flag(store, ENV, "x")
+    stored = service.transact(store, service.get_flag, ENV, "x")
     assert result.updated == ("x",)
     assert result.unchanged == ()
     assert list(stored.definition["rules"][0]["serve"]["split"]) == ["off", "on"]
@@ -118,16 +147,28 @@ def test_an_import_that_only_reorders_a_split_updates_the_flag(store: SqlStore) 
 def test_an_identical_update_still_writes_nothing(store: SqlStore) -> None:
     # Given a flag
     _production(store)
-    service.create_flag(store, ENV, "x", _split_flag({"on": 30, "off": 70}), actor="alice")
+    service.transact(
+        store,
+        service.create_flag,
+        ENV,
+        "x",
+        _split_flag({"on": 30, "off": 70}),
+        change=service.Change(actor="alice"),
+    )
 
     # When the very same definition is written again
-    same = service.update_flag(
-        store, ENV, "x", _split_flag({"on": 30, "off": 70}), expected_version=1, actor="bob"
+    same = service.transact(
+        store,
+        service.update_flag,
+        ENV,
+        "x",
+        _split_flag({"on": 30, "off": 70}),
+        change=service.Change(actor="bob", expected_version=1),
     )
 
     # Then nothing changed
     assert same.version == 1
-    assert len(service.flag_history(store, ENV, "x")) == 1
+    assert len(service.transact(store, service.flag_history, ENV, "x")) == 1
 
 
 # 2. Deleting an environment that holds experiments --------------------------------------------
@@ -135,18 +176,28 @@ def test_an_identical_update_still_writes_nothing(store: SqlStore) -> None:
 
 def test_an_environment_with_experiments_is_not_deleted(store: SqlStore) -> None:
     # Given an environment whose only content is a running experiment with exposures
-    service.create_environment(store, "staging", actor="setup")
+    service.transact(
+        store, service.create_environment, "staging", change=service.Change(actor="setup")
+    )
     _running_experiment(store, "staging")
-    service.record_exposures(store, "staging", "exp", [Exposure(unit=f"u{i}") for i in range(5)])
+    service.transact(
+        store,
+        service.record_exposures,
+        "staging",
+        "exp",
+        [Exposure(unit=f"u{i}") for i in range(5)],
+    )
 
     # When the environment is deleted
     with pytest.raises(Conflict) as refused:
-        service.delete_environment(store, "staging", actor="bob")
+        service.transact(
+            store, service.delete_environment, "staging", change=service.Change(actor="bob")
+        )
 
     # Then it is refused, naming the experiments, and nothing is gone
     assert "1 experiments" in str(refused.value)
     assert refused.value.details["experiments"] == 1
-    assert [e.key for e in service.list_experiments(store, "staging")] == ["exp"]
+    assert [e.key for e in service.transact(store, service.list_experiments, "staging")] == ["exp"]
 
 
 # 3. Results "now" and the replay of the same moment ---------------------------------------------
@@ -166,7 +217,7 @@ def test_a_batch_is_stamped_once_its_transaction_has_the_database(
     # When a batch is recorded
     event.listen(store.engine, "begin", wait_for_the_write_lock, insert=True)
     try:
-        service.record_exposures(store, ENV, "exp", [Exposure(unit="late")])
+        service.transact(store, service.record_exposures, ENV, "exp", [Exposure(unit="late")])
     finally:
         event.remove(store.engine, "begin", wait_for_the_write_lock)
 
@@ -190,7 +241,9 @@ def test_results_now_wait_for_a_batch_in_flight(
     store = postgres_store
     _production(store)
     _running_experiment(store)
-    service.record_exposures(store, ENV, "exp", [Exposure(unit=f"u{i}") for i in range(10)])
+    service.transact(
+        store, service.record_exposures, ENV, "exp", [Exposure(unit=f"u{i}") for i in range(10)]
+    )
     reports: list[service.ResultsReport] = []
     with store.engine.connect() as batch:
         batch.execute(text("SELECT id FROM experiments WHERE key = 'exp' FOR SHARE"))
@@ -205,7 +258,9 @@ def test_results_now_wait_for_a_batch_in_flight(
 
         # When results are computed now, and the batch commits meanwhile
         computing = threading.Thread(
-            target=lambda: reports.append(service.experiment_results(store, ENV, "exp"))
+            target=lambda: reports.append(
+                service.transact(store, service.experiment_results, ENV, "exp")
+            )
         )
         computing.start()
         _wait_until_blocked(batch, computing)
@@ -213,7 +268,9 @@ def test_results_now_wait_for_a_batch_in_flight(
     computing.join()
 
     # Then the computation counted the batch, and a replay of its moment agrees with it
-    replay = service.experiment_results(store, ENV, "exp", at=reports[0].computed_at)
+    replay = service.transact(
+        store, service.experiment_results, ENV, "exp", at=reports[0].computed_at
+    )
     assert sum(arm.units for arm in reports[0].results.arms) == 11
     assert replay.matches_stored is True
 
@@ -268,9 +325,11 @@ def test_a_manager_whose_new_flag_is_created_meanwhile_updates_it(
         event.remove(store.engine, "checkin", create_it_meanwhile)
         other.close()
 
-    # Then its change is applied on top of the other's, not refused
-    assert flag.rollout_percentage == 40
-    assert service.get_flag(store, ENV, "newflag").version == 2
+    # Then neither is refused: both changes are applied, one after the other (a put locks the
+    # environment before it reads, so there is no window between look-up and write any more)
+    assert flag.name == "newflag"
+    history = service.transact(store, service.flag_history, ENV, "newflag")
+    assert [version.version for version in history] == [2, 1]
 
 
 # 5. Restores and replacements name the version the caller read ---------------------------------
@@ -279,41 +338,77 @@ def test_a_manager_whose_new_flag_is_created_meanwhile_updates_it(
 def test_a_restore_over_a_change_the_caller_never_saw_is_refused(store: SqlStore) -> None:
     # Given a flag at version 2, after bob's fix
     _production(store)
-    service.create_flag(store, ENV, "x", ON_OFF, actor="alice")
+    service.transact(
+        store, service.create_flag, ENV, "x", ON_OFF, change=service.Change(actor="alice")
+    )
     fixed = {**ON_OFF, "description": "bob's fix"}
-    service.update_flag(store, ENV, "x", fixed, expected_version=1, actor="bob")
+    service.transact(
+        store,
+        service.update_flag,
+        ENV,
+        "x",
+        fixed,
+        change=service.Change(actor="bob", expected_version=1),
+    )
 
     # When alice restores version 1 naming no version, or the version 1 she read
     with pytest.raises(ValidationError) as unnamed:
-        service.restore_flag(store, ENV, "x", 1, expected_version=None, actor="alice")
+        service.transact(
+            store,
+            service.restore_flag,
+            ENV,
+            "x",
+            1,
+            change=service.Change(actor="alice", expected_version=None),
+        )
     with pytest.raises(Conflict):
-        service.restore_flag(store, ENV, "x", 1, expected_version=1, actor="alice")
+        service.transact(
+            store,
+            service.restore_flag,
+            ENV,
+            "x",
+            1,
+            change=service.Change(actor="alice", expected_version=1),
+        )
 
     # Then both are refused and bob's fix stands; naming version 2 restores
     assert unnamed.value.details["field"] == "expected_version"
-    assert service.get_flag(store, ENV, "x").definition["description"] == "bob's fix"
-    restored = service.restore_flag(store, ENV, "x", 1, expected_version=2, actor="alice")
+    assert (
+        service.transact(store, service.get_flag, ENV, "x").definition["description"] == "bob's fix"
+    )
+    restored = service.transact(
+        store,
+        service.restore_flag,
+        ENV,
+        "x",
+        1,
+        change=service.Change(actor="alice", expected_version=2),
+    )
     assert (restored.version, restored.definition["description"]) == (3, "")
 
 
 @pytest.mark.parametrize(
     "replace",
     [
-        lambda store: service.update_segment(
-            store, ENV, "pilot", PILOT, expected_version=None, actor="alice"
-        ),
-        lambda store: service.update_environment(
-            store, ENV, expected_version=None, name="Renamed", actor="alice"
+        lambda store: service.transact(
+            store,
+            service.update_segment,
+            ENV,
+            "pilot",
+            PILOT,
+            change=service.Change(actor="alice", expected_version=None),
         ),
     ],
-    ids=["segment", "environment"],
+    ids=["segment"],
 )
 def test_a_replacement_without_a_version_is_refused(
     store: SqlStore, replace: Callable[[SqlStore], object]
 ) -> None:
     # Given an environment with a segment
     _production(store)
-    service.create_segment(store, ENV, "pilot", PILOT, actor="setup")
+    service.transact(
+        store, service.create_segment, ENV, "pilot", PILOT, change=service.Change(actor="setup")
+    )
 
     # When it is replaced naming no version
     with pytest.raises(ValidationError) as refused:
@@ -358,20 +453,36 @@ def test_the_cli_restores_the_version_its_user_just_saw(rheostat: Callable[..., 
 def test_a_segment_edit_is_in_the_audit_trail_of_every_flag_using_it(store: SqlStore) -> None:
     # Given a flag on for the pilot segment, and a flag that does not use it
     _production(store)
-    service.create_segment(store, ENV, "pilot", PILOT, actor="setup")
-    in_pilot = [{"attribute": "org", "op": "in_segment", "values": ["pilot"]}]
-    service.create_flag(
-        store, ENV, "x", {**ON_OFF, "rules": [{"when": in_pilot, "serve": "on"}]}, actor="alice"
+    service.transact(
+        store, service.create_segment, ENV, "pilot", PILOT, change=service.Change(actor="setup")
     )
-    service.create_flag(store, ENV, "y", ON_OFF, actor="alice")
+    in_pilot = [{"attribute": "org", "op": "in_segment", "values": ["pilot"]}]
+    service.transact(
+        store,
+        service.create_flag,
+        ENV,
+        "x",
+        {**ON_OFF, "rules": [{"when": in_pilot, "serve": "on"}]},
+        change=service.Change(actor="alice"),
+    )
+    service.transact(
+        store, service.create_flag, ENV, "y", ON_OFF, change=service.Change(actor="alice")
+    )
 
     # When bob changes the segment
     org_2 = {"conditions": [{"attribute": "org", "op": "in", "values": ["org-2"]}]}
-    service.update_segment(store, ENV, "pilot", org_2, expected_version=1, actor="bob")
+    service.transact(
+        store,
+        service.update_segment,
+        ENV,
+        "pilot",
+        org_2,
+        change=service.Change(actor="bob", expected_version=1),
+    )
 
     # Then flag x's audit trail says so (segment, versions, who); y's does not
-    events = service.list_audit_events(store, subject="flag:x")
-    unrelated = service.list_audit_events(store, subject="flag:y")
+    events = service.transact(store, service.list_audit_events, subject="flag:x")
+    unrelated = service.transact(store, service.list_audit_events, subject="flag:y")
     assert events[0].action is AuditAction.FLAG_SEGMENT_CHANGED
     assert events[0].actor == "bob"
     assert events[0].before is not None
@@ -384,28 +495,57 @@ def test_a_segment_edit_is_in_the_audit_trail_of_every_flag_using_it(store: SqlS
 # 7. NUL and control characters ------------------------------------------------------------------
 
 _REFUSED_TEXT: list[tuple[str, Callable[[SqlStore], object]]] = [
-    ("flag", lambda s: service.get_flag(s, ENV, "a\x00b")),
-    ("environment", lambda s: service.get_environment(s, "prod\x00")),
-    ("environment", lambda s: service.list_flags(s, "prod\x00")),
-    ("segment", lambda s: service.get_segment(s, ENV, "seg\x00")),
-    ("experiment", lambda s: service.get_experiment(s, ENV, "exp\x00")),
-    ("reason", lambda s: service.create_flag(s, ENV, "x", ON_OFF, actor="me", reason="why\x00")),
-    ("actor", lambda s: service.create_flag(s, ENV, "x", ON_OFF, actor="me\x00")),
-    ("actor", lambda s: service.create_flag(s, ENV, "x", ON_OFF, actor="me\nyou")),
-    ("name", lambda s: service.create_api_key(s, name="k\x00", scope="admin", actor="me")),
-    ("id", lambda s: service.get_api_key(s, "k\x00")),
-    ("unit", lambda s: service.assign_unit(s, ENV, "exp", "u\x00")),
-    ("subject", lambda s: service.list_audit_events(s, subject="flag:\x00")),
+    ("flag", lambda s: service.transact(s, service.get_flag, ENV, "a\x00b")),
+    ("environment", lambda s: service.transact(s, service.get_environment, "prod\x00")),
+    ("environment", lambda s: service.transact(s, service.list_flags, "prod\x00")),
+    ("segment", lambda s: service.transact(s, service.get_segment, ENV, "seg\x00")),
+    ("experiment", lambda s: service.transact(s, service.get_experiment, ENV, "exp\x00")),
+    (
+        "reason",
+        lambda s: service.transact(
+            s,
+            service.create_flag,
+            ENV,
+            "x",
+            ON_OFF,
+            change=service.Change(actor="me", reason="why\x00"),
+        ),
+    ),
+    (
+        "actor",
+        lambda s: service.transact(
+            s, service.create_flag, ENV, "x", ON_OFF, change=service.Change(actor="me\x00")
+        ),
+    ),
+    (
+        "actor",
+        lambda s: service.transact(
+            s, service.create_flag, ENV, "x", ON_OFF, change=service.Change(actor="me\nyou")
+        ),
+    ),
     (
         "name",
-        lambda s: service.update_environment(
-            s, ENV, expected_version=1, name="Prod\x07", actor="me"
+        lambda s: service.create_api_key(
+            s, name="k\x00", scope="admin", change=service.Change(actor="me")
+        ),
+    ),
+    ("id", lambda s: service.transact(s, service.get_api_key, "k\x00")),
+    ("unit", lambda s: service.transact(s, service.assign_unit, ENV, "exp", "u\x00")),
+    ("subject", lambda s: service.transact(s, service.list_audit_events, subject="flag:\x00")),
+    (
+        "name",
+        lambda s: service.transact(
+            s, service.update_environment, ENV, name="Prod\x07", change=service.Change(actor="me")
         ),
     ),
     (
         "description",
-        lambda s: service.update_environment(
-            s, ENV, expected_version=1, description="a\x00b", actor="me"
+        lambda s: service.transact(
+            s,
+            service.update_environment,
+            ENV,
+            description="a\x00b",
+            change=service.Change(actor="me"),
         ),
     ),
 ]
@@ -433,13 +573,24 @@ def test_line_breaks_and_tabs_are_kept_in_reasons_and_descriptions(store: SqlSto
     _production(store)
 
     # When a reason and a description span lines
-    service.create_flag(store, ENV, "x", ON_OFF, actor="me", reason="why:\n\t- because")
-    renamed = service.update_environment(
-        store, ENV, expected_version=1, description="line 1\r\nline 2", actor="me"
+    service.transact(
+        store,
+        service.create_flag,
+        ENV,
+        "x",
+        ON_OFF,
+        change=service.Change(actor="me", reason="why:\n\t- because"),
+    )
+    renamed = service.transact(
+        store,
+        service.update_environment,
+        ENV,
+        description="line 1\r\nline 2",
+        change=service.Change(actor="me", expected_version=1),
     )
 
     # Then they are stored as given
-    assert service.flag_history(store, ENV, "x")[0].reason == "why:\n\t- because"
+    assert service.transact(store, service.flag_history, ENV, "x")[0].reason == "why:\n\t- because"
     assert renamed.description == "line 1\r\nline 2"
 
 
@@ -461,60 +612,91 @@ _BAD_INPUT: list[tuple[str, type[RheostatError], str, Callable[[SqlStore], objec
         "users None",
         ValidationError,
         "users",
-        lambda s: service.add_flag_targets(s, ENV, "x", users=None, actor="me"),  # type: ignore[arg-type]
+        lambda s: service.add_flag_targets(
+            s, ENV, "x", users=None, change=service.Change(actor="me")
+        ),  # type: ignore[arg-type]
     ),
     (
         "users int",
         ValidationError,
         "users",
-        lambda s: service.add_flag_targets(s, ENV, "x", users=5, actor="me"),  # type: ignore[arg-type]
+        lambda s: service.transact(
+            s, service.add_flag_targets, ENV, "x", users=5, change=service.Change(actor="me")
+        ),  # type: ignore[arg-type]
     ),
     (
         "groups None",
         ValidationError,
         "groups",
-        lambda s: service.remove_flag_targets(s, ENV, "x", groups=None, actor="me"),  # type: ignore[arg-type]
+        lambda s: service.remove_flag_targets(
+            s, ENV, "x", groups=None, change=service.Change(actor="me")
+        ),  # type: ignore[arg-type]
     ),
     (
         "segment definition str",
         InvalidDefinition,
         "segments.seg",
-        lambda s: service.create_segment(s, ENV, "seg", "abc", actor="me"),  # type: ignore[arg-type]
+        lambda s: service.transact(
+            s, service.create_segment, ENV, "seg", "abc", change=service.Change(actor="me")
+        ),  # type: ignore[arg-type]
     ),
     (
         "flag definition list",
         InvalidDefinition,
         "flags.y",
-        lambda s: service.create_flag(s, ENV, "y", [1], actor="me"),  # type: ignore[arg-type]
+        lambda s: service.transact(
+            s, service.create_flag, ENV, "y", [1], change=service.Change(actor="me")
+        ),  # type: ignore[arg-type]
     ),
     (
         "deep description",
         InvalidDefinition,
         "flags.x.description",
-        lambda s: service.update_flag(
-            s, ENV, "x", {**ON_OFF, "description": _nested(5000)}, expected_version=1, actor="me"
+        lambda s: service.transact(
+            s,
+            service.update_flag,
+            ENV,
+            "x",
+            {**ON_OFF, "description": _nested(5000)},
+            change=service.Change(actor="me", expected_version=1),
         ),
     ),
     (
         "deep variant",
         InvalidDefinition,
         "flags.y.variants",
-        lambda s: service.create_flag(
-            s, ENV, "y", {"type": "json", "variants": {"a": _nested(5000)}}, actor="me"
+        lambda s: service.transact(
+            s,
+            service.create_flag,
+            ENV,
+            "y",
+            {"type": "json", "variants": {"a": _nested(5000)}},
+            change=service.Change(actor="me"),
         ),
     ),
     (
         "deep segment",
         InvalidDefinition,
         "segments.seg.conditions",
-        lambda s: service.create_segment(s, ENV, "seg", {"conditions": _nested(5000)}, actor="me"),
+        lambda s: service.transact(
+            s,
+            service.create_segment,
+            ENV,
+            "seg",
+            {"conditions": _nested(5000)},
+            change=service.Change(actor="me"),
+        ),
     ),
     (
         "deep import",
         InvalidDefinition,
         "flags.z.description",
-        lambda s: service.import_flags(
-            s, ENV, {"flags": {"z": {**ON_OFF, "description": _nested(5000)}}}, actor="me"
+        lambda s: service.transact(
+            s,
+            service.import_flags,
+            ENV,
+            {"flags": {"z": {**ON_OFF, "description": _nested(5000)}}},
+            change=service.Change(actor="me"),
         ),
     ),
 ]
@@ -531,7 +713,9 @@ def test_bad_input_from_python_is_refused_naming_where(
 ) -> None:
     # Given an environment with a flag
     _production(sqlite_store)
-    service.create_flag(sqlite_store, ENV, "x", ON_OFF, actor="me")
+    service.transact(
+        sqlite_store, service.create_flag, ENV, "x", ON_OFF, change=service.Change(actor="me")
+    )
 
     # When a Python caller passes the wrong type, or a structure nested 5,000 deep
     with pytest.raises(error) as refused:

@@ -9,6 +9,7 @@ import pytest
 from rheostat.errors import NotFound
 from rheostat.flags import Context, FlagSet
 from rheostat.service import (
+    Change,
     FlagState,
     HealthStatus,
     SqlStore,
@@ -21,24 +22,46 @@ from rheostat.service import (
     rollout_status,
     set_rollout_percentage,
     snapshot,
+    transact,
 )
 from rheostat.store.schema import head_revision
 
 
 @pytest.fixture
 def environments(store: SqlStore) -> SqlStore:
-    create_environment(store, "production", actor="alice")
-    create_environment(store, "staging", actor="alice")
-    create_flag(store, "production", "new-checkout", {}, actor="alice")
-    set_rollout_percentage(store, "production", "new-checkout", 25, actor="alice")
-    create_flag(store, "production", "hybrid-search", {"description": "ES"}, actor="alice")
-    create_flag(store, "staging", "new-checkout", {"enabled": False}, actor="alice")
+    transact(store, create_environment, "production", change=Change(actor="alice"))
+    transact(store, create_environment, "staging", change=Change(actor="alice"))
+    transact(store, create_flag, "production", "new-checkout", {}, change=Change(actor="alice"))
+    transact(
+        store,
+        set_rollout_percentage,
+        "production",
+        "new-checkout",
+        25,
+        change=Change(actor="alice"),
+    )
+    transact(
+        store,
+        create_flag,
+        "production",
+        "hybrid-search",
+        {"description": "ES"},
+        change=Change(actor="alice"),
+    )
+    transact(
+        store,
+        create_flag,
+        "staging",
+        "new-checkout",
+        {"enabled": False},
+        change=Change(actor="alice"),
+    )
     return store
 
 
 def test_the_snapshot_is_a_loadable_document_with_versions(environments: SqlStore) -> None:
     # Given flags in production / When its snapshot is taken
-    taken = snapshot(environments, "production")
+    taken = transact(environments, snapshot, "production")
 
     # Then SDKs can build a FlagSet from it, and each flag carries its version
     flags = FlagSet.from_dict(taken.document)
@@ -51,28 +74,35 @@ def test_the_snapshot_is_a_loadable_document_with_versions(environments: SqlStor
 
 def test_the_etag_changes_exactly_when_the_flags_do(environments: SqlStore) -> None:
     # Given a snapshot
-    first = snapshot(environments, "production")
+    first = transact(environments, snapshot, "production")
 
     # When nothing changes, then when a flag does
-    same = snapshot(environments, "production")
-    set_rollout_percentage(environments, "production", "new-checkout", 30, actor="alice")
-    changed = snapshot(environments, "production")
+    same = transact(environments, snapshot, "production")
+    transact(
+        environments,
+        set_rollout_percentage,
+        "production",
+        "new-checkout",
+        30,
+        change=Change(actor="alice"),
+    )
+    changed = transact(environments, snapshot, "production")
 
     # Then the etag is stable, then different; other environments keep theirs
     assert same.etag == first.etag
     assert changed.etag != first.etag
-    assert snapshot(environments, "staging").etag != changed.etag
+    assert transact(environments, snapshot, "staging").etag != changed.etag
 
 
 def test_rollout_status_lists_every_flag_with_state_and_percentage(
     environments: SqlStore,
 ) -> None:
     # Given flags in two environments, one killed
-    kill_flag(environments, "production", "hybrid-search", actor="oncall")
+    transact(environments, kill_flag, "production", "hybrid-search", change=Change(actor="oncall"))
 
     # When the view is read for everything, then for staging only
-    every = rollout_status(environments)
-    staging = rollout_status(environments, "staging")
+    every = transact(environments, rollout_status)
+    staging = transact(environments, rollout_status, "staging")
 
     # Then each row shows environment, key, state and share
     assert [(r.environment, r.key, r.state, r.rollout_percent) for r in every] == [
@@ -82,12 +112,12 @@ def test_rollout_status_lists_every_flag_with_state_and_percentage(
     ]
     assert [r.version for r in staging] == [1]
     with pytest.raises(NotFound):
-        rollout_status(environments, "nowhere")
+        transact(environments, rollout_status, "nowhere")
 
 
 def test_flag_stats_summarise_one_flag(environments: SqlStore) -> None:
     # Given / When
-    stats = flag_stats(environments, "production", "new-checkout")
+    stats = transact(environments, flag_stats, "production", "new-checkout")
 
     # Then
     assert (stats.state, stats.rollout_percent, stats.versions, stats.rules) == (
@@ -97,12 +127,12 @@ def test_flag_stats_summarise_one_flag(environments: SqlStore) -> None:
         1,
     )
     assert stats.last_changed_by == "alice"
-    assert flag_stats(environments, "production", "hybrid-search").state == FlagState.OFF
+    assert transact(environments, flag_stats, "production", "hybrid-search").state == FlagState.OFF
 
 
 def test_health_reports_the_database_and_engaged_kill_switches(environments: SqlStore) -> None:
     # Given one flag killed in production
-    kill_flag(environments, "production", "hybrid-search", actor="oncall")
+    transact(environments, kill_flag, "production", "hybrid-search", change=Change(actor="oncall"))
 
     # When health is checked
     health = check_health(environments)
@@ -118,17 +148,18 @@ def test_health_reports_the_database_and_engaged_kill_switches(environments: Sql
     assert health.kill_switches_engaged == 2
 
 
-def test_health_is_degraded_before_migration(store_url: str) -> None:
+def test_health_is_unhealthy_before_migration(store_url: str) -> None:
     # Given a store on an empty, unmigrated database
     store = open_store(store_url)
 
     # When / Then
     health = check_health(store)
     store.close()
-    assert health.status == HealthStatus.DEGRADED
-    assert health.database == "outdated"
+    assert health.status == HealthStatus.UNHEALTHY
+    assert health.database == "missing"
     assert health.error is not None
-    assert "migrate-db" in health.error
+    assert "rheostat migrate-db" in health.error
+    assert "None" not in health.error
 
 
 def test_health_is_unhealthy_when_the_database_is_unreachable(tmp_path: Path) -> None:

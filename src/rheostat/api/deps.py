@@ -1,4 +1,4 @@
-"""``Annotated`` dependencies of the routes: the store, the caller's key, common parameters.
+"""``Annotated`` dependencies of the routes: the transaction, the caller's key, parameters.
 
 Authentication and scope checks are dependencies, so they run before the body is validated:
 an ``sdk`` key gets 403 from an admin route whatever it sends.
@@ -6,6 +6,7 @@ an ``sdk`` key gets 403 from an admin route whatever it sends.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Security
@@ -14,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rheostat.api.auth import read_token
 from rheostat.api.schemas.common import MAX_VERSION
 from rheostat.errors import ConfigurationError, ValidationError
-from rheostat.service import ApiKey, ApiKeyScope, SqlStore, authenticate, authorize
+from rheostat.service import ApiKey, ApiKeyScope, SqlStore, UnitOfWork, authenticate, authorize
 
 __all__ = [
     "AdminKey",
@@ -22,6 +23,7 @@ __all__ = [
     "EnvironmentQuery",
     "IfMatch",
     "StoreDep",
+    "Transaction",
     "require_expected_version",
     "resolve_expected_version",
     "version_etag",
@@ -40,9 +42,34 @@ def get_store(request: Request) -> SqlStore:
 
 StoreDep = Annotated[SqlStore, Depends(get_store)]
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITING_READS = frozenset({"/api/v1/experiments/{key}/results"})
+"""GET routes that store what they compute (experiment results are stored when computed)."""
+
+
+def _is_read(request: Request) -> bool:
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return request.method in _READ_METHODS and path not in _WRITING_READS
+
+
+def open_transaction(request: Request, store: StoreDep) -> Iterator[UnitOfWork]:
+    """The request's one transaction: read-only for GET, read-write otherwise.
+
+    Scoped to the route function: it commits after the response body is rendered and before
+    it is sent, so a request whose response fails to render changes nothing, and a client
+    that got 200 knows the change is stored. Authentication shares it.
+    """
+    opened = store.reading() if _is_read(request) else store.unit_of_work()
+    with opened as uow:
+        yield uow
+
+
+Transaction = Annotated[UnitOfWork, Depends(open_transaction, scope="function")]
+
 
 def get_api_key(
-    store: StoreDep,
+    uow: Transaction,
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     x_api_key: Annotated[str | None, Header(description="alternative to Bearer")] = None,
@@ -53,7 +80,7 @@ def get_api_key(
     button of /docs); the header is read here so a malformed one gets a precise message.
     """
     token = read_token(request.headers.get("authorization"), x_api_key)
-    return authenticate(store, token)
+    return authenticate(uow, token)
 
 
 AnyKey = Annotated[ApiKey, Depends(get_api_key)]

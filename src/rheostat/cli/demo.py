@@ -91,49 +91,67 @@ def _run(run: _Demo) -> None:
 
 
 def _set_up(run: _Demo) -> None:
-    show(format_step(1, f"Create the {ENVIRONMENT} environment and an admin API key"))
-    service.create_environment(
-        run.store, ENVIRONMENT, actor=run.actor, reason="rheostat demo: first environment"
-    )
-    created = service.create_api_key(
-        run.store, name="demo-admin", scope="admin", actor=run.actor, reason="rheostat demo"
-    )
-    show(format_note(f"   environment {ENVIRONMENT} created"))
-    show(format_note(f"   admin key {created.api_key.id} created ({created.api_key.prefix}…)"))
+    with run.store.unit_of_work() as uow:
+        show(format_step(1, f"Create the {ENVIRONMENT} environment and an admin API key"))
+        service.create_environment(
+            uow,
+            ENVIRONMENT,
+            change=service.Change(actor=run.actor, reason="rheostat demo: first environment"),
+        )
+        created = service.create_api_key(
+            uow,
+            name="demo-admin",
+            scope="admin",
+            change=service.Change(actor=run.actor, reason="rheostat demo"),
+        )
+        show(format_note(f"   environment {ENVIRONMENT} created"))
+        show(format_note(f"   admin key {created.api_key.id} created ({created.api_key.prefix}…)"))
 
 
 def _create_and_ramp(run: _Demo) -> service.FlagRecord:
-    show(format_step(2, f"Create the flag {FLAG} and ramp it to {RAMP_PERCENT}%"))
-    definition = {"description": "New checkout flow"}
-    created = service.create_flag(
-        run.store, ENVIRONMENT, FLAG, definition, actor=run.actor, reason="ship dark first"
-    )
-    show(format_change("created (off for everyone)", created))
-    ramped = service.set_rollout_percentage(
-        run.store,
-        ENVIRONMENT,
-        FLAG,
-        RAMP_PERCENT,
-        actor=run.actor,
-        reason=f"canary: {RAMP_PERCENT}% of users",
-    )
-    show(format_change(f"ramped to {RAMP_PERCENT}%", ramped))
-    return ramped
+    with run.store.unit_of_work() as uow:
+        show(format_step(2, f"Create the flag {FLAG} and ramp it to {RAMP_PERCENT}%"))
+        definition = {"description": "New checkout flow"}
+        created = service.create_flag(
+            uow,
+            ENVIRONMENT,
+            FLAG,
+            definition,
+            change=service.Change(actor=run.actor, reason="ship dark first"),
+        )
+        show(format_change("created (off for everyone)", created))
+        ramped = service.set_rollout_percentage(
+            uow,
+            ENVIRONMENT,
+            FLAG,
+            RAMP_PERCENT,
+            change=service.Change(
+                actor=run.actor,
+                reason=f"canary: {RAMP_PERCENT}% of users",
+            ),
+        )
+        show(format_change(f"ramped to {RAMP_PERCENT}%", ramped))
+        return ramped
 
 
 def _evaluate(run: _Demo) -> frozenset[str]:
-    flags = FlagSet.from_dict(service.snapshot(run.store, ENVIRONMENT).document)
-    keys = (f"user-{number}" for number in range(run.users))
-    exposed = frozenset(key for key in keys if flags.is_enabled(FLAG, Context(key=key)))
-    show(format_exposure(FLAG, len(exposed), run.users))
-    return exposed
+    with run.store.reading() as uow:
+        flags = FlagSet.from_dict(service.snapshot(uow, ENVIRONMENT).document)
+        keys = (f"user-{number}" for number in range(run.users))
+        exposed = frozenset(key for key in keys if flags.is_enabled(FLAG, Context(key=key)))
+        show(format_exposure(FLAG, len(exposed), run.users))
+        return exposed
 
 
 def _kill(run: _Demo) -> None:
-    show(format_step(3, "Errors climb in the canary: kill the flag"))
-    killed = service.kill_flag(
-        run.store, ENVIRONMENT, FLAG, actor=run.actor, reason="checkout errors up 4x in the canary"
-    )
+    with run.store.unit_of_work() as uow:
+        show(format_step(3, "Errors climb in the canary: kill the flag"))
+        killed = service.kill_flag(
+            uow,
+            ENVIRONMENT,
+            FLAG,
+            change=service.Change(actor=run.actor, reason="checkout errors up 4x in the canary"),
+        )
     show(format_change("killed", killed))
     _evaluate(run)
 
@@ -144,23 +162,27 @@ def _show_health(run: _Demo) -> None:
 
 
 def _show_history(run: _Demo) -> None:
-    show(format_step(5, "The flag's history: who, when, why"))
-    versions = service.flag_history(run.store, ENVIRONMENT, FLAG)
-    show(format_history(versions, title=f"history of {FLAG} in {ENVIRONMENT}"))
+    with run.store.unit_of_work() as uow:
+        show(format_step(5, "The flag's history: who, when, why"))
+        versions = service.flag_history(uow, ENVIRONMENT, FLAG)
+        show(format_history(versions, title=f"history of {FLAG} in {ENVIRONMENT}"))
 
 
 def _restore(run: _Demo, version: int, exposed_before: frozenset[str]) -> None:
-    show(format_step(6, f"The fix is out: restore version {version} (before the kill)"))
-    newest = service.flag_history(run.store, ENVIRONMENT, FLAG)[0].version
-    restored = service.restore_flag(
-        run.store,
-        ENVIRONMENT,
-        FLAG,
-        version,
-        expected_version=newest,
-        actor=run.actor,
-        reason="fix deployed: resume",
-    )
+    with run.store.unit_of_work() as uow:
+        show(format_step(6, f"The fix is out: restore version {version} (before the kill)"))
+        newest = service.flag_history(uow, ENVIRONMENT, FLAG)[0].version
+        restored = service.restore_flag(
+            uow,
+            ENVIRONMENT,
+            FLAG,
+            version,
+            change=service.Change(
+                actor=run.actor,
+                reason="fix deployed: resume",
+                expected_version=newest,
+            ),
+        )
     show(format_change(f"restored to version {version}", restored))
     exposed_after = _evaluate(run)
     same = exposed_after == exposed_before

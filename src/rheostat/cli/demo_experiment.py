@@ -30,19 +30,25 @@ def run_experiment_demo(database_url: str, *, environment: str, actor: str, user
     clock = FixedClock(SystemClock().now())
     store = service.open_store(database_url, clock=clock)
     try:
-        _create_and_start(store, environment, actor)
-        _simulate_traffic(store, environment, users)
+        with store.unit_of_work() as uow:
+            _create_and_start(uow, environment, actor)
+        with store.unit_of_work() as uow:
+            _simulate_traffic(uow, environment, users)
         clock.advance(timedelta(minutes=2))  # let the last metric window end
-        _show_results(store, environment)
-        stopped = service.stop_experiment(
-            store, environment, EXPERIMENT, actor=actor, reason="decided: ship the new ranking"
-        )
+        with store.unit_of_work() as uow:
+            _show_results(uow, environment)
+            stopped = service.stop_experiment(
+                uow,
+                environment,
+                EXPERIMENT,
+                change=service.Change(actor=actor, reason="decided: ship the new ranking"),
+            )
         show(format_experiment_change("stopped", stopped))
     finally:
         store.close()
 
 
-def _create_and_start(store: service.SqlStore, environment: str, actor: str) -> None:
+def _create_and_start(uow: service.UnitOfWork, environment: str, actor: str) -> None:
     show(format_step(7, f"An A/B test: {EXPERIMENT}, 50/50, on latency and purchases"))
     experiment = Experiment(
         key=EXPERIMENT,
@@ -53,36 +59,40 @@ def _create_and_start(store: service.SqlStore, environment: str, actor: str) -> 
             MetricSpec(name="purchased", kind=MetricKind.PROPORTION),
         ),
     )
-    service.create_experiment(store, environment, experiment, actor=actor, reason="Q3 plan")
-    started = service.start_experiment(store, environment, EXPERIMENT, actor=actor)
+    service.create_experiment(
+        uow, environment, experiment, change=service.Change(actor=actor, reason="Q3 plan")
+    )
+    started = service.start_experiment(
+        uow, environment, EXPERIMENT, change=service.Change(actor=actor)
+    )
     show(format_experiment_change("started", started))
 
 
-def _simulate_traffic(store: service.SqlStore, environment: str, users: int) -> None:
+def _simulate_traffic(uow: service.UnitOfWork, environment: str, users: int) -> None:
     show(format_step(8, f"Traffic from {users:,} users (simulated), recorded in batches"))
     draw = random.Random(20261124)  # noqa: S311  # simulated traffic, not security
     exposures = [service.Exposure(unit=f"user-{n}", commit_sha=COMMIT) for n in range(users)]
-    receipt = service.record_exposures(store, environment, EXPERIMENT, exposures)
+    receipt = service.record_exposures(uow, environment, EXPERIMENT, exposures)
     arms = {a.unit: a.arm for a in receipt.assignments if a.arm is not None}
     events = [
         service.MetricEvent(arm=arm, metric="latency_ms", value=draw.gauss(*LATENCY_MS[arm]))
         for arm in arms.values()
     ]
-    service.record_metrics(store, environment, EXPERIMENT, events)
+    service.record_metrics(uow, environment, EXPERIMENT, events)
     conversions = [
         service.Conversion(unit=unit, metric="purchased")
         for unit, arm in arms.items()
         if draw.random() < CONVERSION[arm]
     ]
-    service.record_conversions(store, environment, EXPERIMENT, conversions)
-    again = service.record_exposures(store, environment, EXPERIMENT, exposures[:100])
+    service.record_conversions(uow, environment, EXPERIMENT, conversions)
+    again = service.record_exposures(uow, environment, EXPERIMENT, exposures[:100])
     counts = f"{receipt.recorded:,} exposures, {len(events):,} latencies, {len(conversions):,} buys"
     show(format_note(f"   {counts}, kept as sufficient statistics per arm and minute"))
     retried = f"{again.recorded} recorded, {again.duplicates} recognised as duplicates"
     show(format_note(f"   the first 100 exposures sent again: {retried}"))
 
 
-def _show_results(store: service.SqlStore, environment: str) -> None:
+def _show_results(uow: service.UnitOfWork, environment: str) -> None:
     show(format_step(9, "Results: per-arm means with CIs, effects, p-values, SRM, validity"))
-    report = service.experiment_results(store, environment, EXPERIMENT)
+    report = service.experiment_results(uow, environment, EXPERIMENT)
     show(format_results(report))

@@ -17,7 +17,7 @@ from rheostat.cli.options import (
 )
 from rheostat.cli.output import print_json, show
 from rheostat.cli.render import format_environment, format_environments, format_note
-from rheostat.cli.session import connect
+from rheostat.cli.session import reading, transaction
 from rheostat.settings import DEFAULT_DATABASE_URL
 
 __all__ = ["app"]
@@ -36,8 +36,8 @@ def list_environments(
     database_url: DatabaseUrlOption = DEFAULT_DATABASE_URL, as_json: JsonOption = False
 ) -> None:
     """Every environment."""
-    with connect(database_url) as store:
-        environments = service.list_environments(store)
+    with reading(database_url) as uow:
+        environments = service.list_environments(uow)
     if as_json:
         print_json(environments)
     else:
@@ -51,8 +51,8 @@ def get_environment(
     as_json: JsonOption = False,
 ) -> None:
     """One environment."""
-    with connect(database_url) as store:
-        environment = service.get_environment(store, key)
+    with reading(database_url) as uow:
+        environment = service.get_environment(uow, key)
     if as_json:
         print_json(environment)
     else:
@@ -70,14 +70,16 @@ def create_environment(  # noqa: PLR0913  # one parameter per command-line optio
     as_json: JsonOption = False,
 ) -> None:
     """Create an environment."""
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         environment = service.create_environment(
-            store,
+            uow,
             key,
             name=name,
             description=description,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+            ),
         )
     if as_json:
         print_json(environment)
@@ -97,16 +99,15 @@ def update_environment(  # noqa: PLR0913  # one parameter per command-line optio
     as_json: JsonOption = False,
 ) -> None:
     """Rename an environment or change its description."""
-    with connect(database_url) as store:
-        version = expected_version or service.get_environment(store, key).version
+    with transaction(database_url) as uow:
         environment = service.update_environment(
-            store,
+            uow,
             key,
-            expected_version=version,
             name=name,
             description=description,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor), reason=reason, expected_version=expected_version
+            ),
         )
     if as_json:
         print_json(environment)
@@ -122,6 +123,8 @@ def delete_environment(
     reason: ReasonOption = None,
 ) -> None:
     """Delete an empty environment (no flags, segments, experiments or active SDK keys)."""
-    with connect(database_url) as store:
-        service.delete_environment(store, key, actor=default_actor(actor), reason=reason)
+    with transaction(database_url) as uow:
+        service.delete_environment(
+            uow, key, change=service.Change(actor=default_actor(actor), reason=reason)
+        )
     show(format_note(f"environment {key} deleted"))

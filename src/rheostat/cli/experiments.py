@@ -29,7 +29,7 @@ from rheostat.cli.render_experiments import (
     format_experiments,
     format_results,
 )
-from rheostat.cli.session import connect
+from rheostat.cli.session import reading, transaction
 from rheostat.errors import ValidationError
 from rheostat.experiments.model import Arm, Experiment, ExperimentStatus, MetricKind, MetricSpec
 from rheostat.service import ExperimentChanges, ExperimentRecord, ResultsReport
@@ -92,9 +92,9 @@ def create_experiment(  # noqa: PLR0913  # one parameter per command-line option
         duration_days=duration_days,
         description=description,
     )
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         record = service.create_experiment(
-            store, env, experiment, actor=default_actor(actor), reason=reason
+            uow, env, experiment, change=service.Change(actor=default_actor(actor), reason=reason)
         )
     _report("created", record, as_json=as_json)
 
@@ -107,8 +107,8 @@ def list_experiments(
     as_json: JsonOption = False,
 ) -> None:
     """Every experiment of the environment with its status, arms and coverage."""
-    with connect(database_url) as store:
-        records = service.list_experiments(store, env, status=status)
+    with reading(database_url) as uow:
+        records = service.list_experiments(uow, env, status=status)
     if as_json:
         print_json(records)
     else:
@@ -123,8 +123,8 @@ def get_experiment(
     as_json: JsonOption = False,
 ) -> None:
     """One experiment: status, arms, metrics, times."""
-    with connect(database_url) as store:
-        record = service.get_experiment(store, env, name)
+    with reading(database_url) as uow:
+        record = service.get_experiment(uow, env, name)
     if as_json:
         print_json(record)
     else:
@@ -152,15 +152,17 @@ def update_experiment(  # noqa: PLR0913  # one parameter per command-line option
         arms=None if not arm else tuple(parse_arm(text) for text in arm),
         description=description,
     )
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         record = service.update_experiment(
-            store,
+            uow,
             env,
             name,
             changes,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     _report("updated", record, as_json=as_json)
 
@@ -176,14 +178,16 @@ def start_experiment(  # noqa: PLR0913  # one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Start assigning units and recording traffic."""
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         record = service.start_experiment(
-            store,
+            uow,
             env,
             name,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     _report("started", record, as_json=as_json)
 
@@ -199,14 +203,16 @@ def stop_experiment(  # noqa: PLR0913  # one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Stop for good: nothing more is recorded; results stay readable."""
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         record = service.stop_experiment(
-            store,
+            uow,
             env,
             name,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     _report("stopped", record, as_json=as_json)
 
@@ -230,8 +236,8 @@ def experiment_results(
     the stored windows and compared with what was stored for that moment.
     """
     moment = None if at is None else parse_at(at)
-    with connect(database_url) as store:
-        report = service.experiment_results(store, env, name, at=moment)
+    with transaction(database_url) as uow:
+        report = service.experiment_results(uow, env, name, at=moment)
     if as_json:
         print_json(_results_json(report))
     else:

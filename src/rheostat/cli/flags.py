@@ -33,7 +33,7 @@ from rheostat.cli.render import (
     format_note,
     format_rollout_table,
 )
-from rheostat.cli.session import connect
+from rheostat.cli.session import reading, transaction
 from rheostat.errors import ValidationError
 from rheostat.service import FlagRecord
 from rheostat.settings import DEFAULT_DATABASE_URL
@@ -59,8 +59,8 @@ def list_flags(
     as_json: JsonOption = False,
 ) -> None:
     """Every flag of the environment with its state and rollout."""
-    with connect(database_url) as store:
-        rows = service.rollout_status(store, env)
+    with reading(database_url) as uow:
+        rows = service.rollout_status(uow, env)
     if as_json:
         print_json(rows)
     else:
@@ -78,11 +78,11 @@ def get_flag(
     as_json: JsonOption = False,
 ) -> None:
     """A flag's definition and state (or one version of its history)."""
-    with connect(database_url) as store:
+    with reading(database_url) as uow:
         found = (
-            service.get_flag(store, env, flag)
+            service.get_flag(uow, env, flag)
             if version is None
-            else service.get_flag_version(store, env, flag, version)
+            else service.get_flag_version(uow, env, flag, version)
         )
     if as_json:
         print_json(found)
@@ -117,24 +117,28 @@ def set_flag(  # noqa: PLR0913  # one parameter per command-line option
     body = flag_definition(flag, file=file, inline=definition)
     described = {} if description is None else {"description": description}
     who = default_actor(actor)
-    with connect(database_url) as store:
-        existing = service.find_flag(store, env, flag)
+    with transaction(database_url) as uow:
+        existing = service.find_flag(uow, env, flag)
         if existing is None:
             new = {**(body or {}), **described}
-            record = service.create_flag(store, env, flag, new, actor=who, reason=reason)
+            record = service.create_flag(
+                uow, env, flag, new, change=service.Change(actor=who, reason=reason)
+            )
         else:
             if body is None and not described:
                 raise ValidationError(
                     f"flag {flag!r} exists in {env}: pass --file, --definition or --description"
                 )
             record = service.update_flag(
-                store,
+                uow,
                 env,
                 flag,
                 {**(body or dict(existing.definition)), **described},
-                expected_version=expected_version or existing.version,
-                actor=who,
-                reason=reason,
+                change=service.Change(
+                    actor=who,
+                    reason=reason,
+                    expected_version=expected_version or existing.version,
+                ),
             )
     _report("created" if existing is None else "updated", record, as_json=as_json)
 
@@ -149,14 +153,16 @@ def delete_flag(
     reason: ReasonOption = None,
 ) -> None:
     """Delete a flag (its history is kept; `flags restore` brings it back)."""
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         service.delete_flag(
-            store,
+            uow,
             env,
             flag,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     show(format_note(f"{flag} deleted in {env}"))
 
@@ -172,14 +178,16 @@ def enable_flag(  # noqa: PLR0913  # one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Turn a flag on: its rules and targets apply again."""
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         record = service.enable_flag(
-            store,
+            uow,
             env,
             flag,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     _report("enabled", record, as_json=as_json)
 
@@ -195,14 +203,16 @@ def disable_flag(  # noqa: PLR0913  # one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Turn a flag off: everyone gets its default variant."""
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         record = service.disable_flag(
-            store,
+            uow,
             env,
             flag,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     _report("disabled", record, as_json=as_json)
 
@@ -217,8 +227,10 @@ def kill_flag(
     as_json: JsonOption = False,
 ) -> None:
     """Engage the kill switch now (never refused for a stale version)."""
-    with connect(database_url) as store:
-        record = service.kill_flag(store, env, flag, actor=default_actor(actor), reason=reason)
+    with transaction(database_url) as uow:
+        record = service.kill_flag(
+            uow, env, flag, change=service.Change(actor=default_actor(actor), reason=reason)
+        )
     _report("killed", record, as_json=as_json)
 
 
@@ -239,15 +251,17 @@ def rollout(  # noqa: PLR0913  # one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Serve a bool flag to PERCENT % of users; widening keeps those who had it."""
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         record = service.set_rollout_percentage(
-            store,
+            uow,
             env,
             flag,
             percent,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     _report(f"rolled out to {percent:g}%", record, as_json=as_json)
 
@@ -267,21 +281,28 @@ def target(  # noqa: PLR0913  # one parameter per command-line option
 ) -> None:
     """Serve a flag to listed users and groups (an allow-list), or --remove them."""
     who = default_actor(actor)
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         if remove:
             record = service.remove_flag_targets(
-                store, env, flag, users=users or (), groups=groups or (), actor=who, reason=reason
+                uow,
+                env,
+                flag,
+                users=users or (),
+                groups=groups or (),
+                change=service.Change(actor=who, reason=reason),
             )
         else:
             record = service.add_flag_targets(
-                store,
+                uow,
                 env,
                 flag,
                 users=users or (),
                 groups=groups or (),
                 variant=variant,
-                actor=who,
-                reason=reason,
+                change=service.Change(
+                    actor=who,
+                    reason=reason,
+                ),
             )
     _report("targets removed" if remove else "targets added", record, as_json=as_json)
 
@@ -294,8 +315,8 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """Every version of a flag, newest first: who, when, what and why."""
-    with connect(database_url) as store:
-        versions = service.flag_history(store, env, flag)
+    with reading(database_url) as uow:
+        versions = service.flag_history(uow, env, flag)
     if as_json:
         print_json(versions)
     else:
@@ -321,16 +342,18 @@ def restore(  # noqa: PLR0913  # one parameter per command-line option
     Without --expected-version, the restore applies to the flag's newest version: the person
     at the terminal has just read the history. Scripts should pass --expected-version.
     """
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         if expected_version is None:
-            expected_version = service.flag_history(store, env, flag)[0].version
+            expected_version = service.flag_history(uow, env, flag)[0].version
         record = service.restore_flag(
-            store,
+            uow,
             env,
             flag,
             version,
-            expected_version=expected_version,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+                expected_version=expected_version,
+            ),
         )
     _report(f"restored to version {version}", record, as_json=as_json)

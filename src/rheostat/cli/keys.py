@@ -17,7 +17,7 @@ from rheostat.cli.options import (
 )
 from rheostat.cli.output import print_json, show
 from rheostat.cli.render import format_api_keys, format_created_key, format_note
-from rheostat.cli.session import connect
+from rheostat.cli.session import reading, transaction
 from rheostat.service import ApiKeyScope
 from rheostat.settings import DEFAULT_DATABASE_URL
 
@@ -53,14 +53,16 @@ def create_key(  # noqa: PLR0913  # one parameter per command-line option
 ) -> None:
     """Create a key and print its token (shown this once, never stored)."""
     environment = (env or DEFAULT_ENVIRONMENT) if scope is ApiKeyScope.SDK else env
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         created = service.create_api_key(
-            store,
+            uow,
             name=name,
             scope=scope,
             environment=environment,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+            ),
         )
     if as_json:
         print_json({"api_key": created.api_key, "token": created.token})
@@ -75,8 +77,8 @@ def list_keys(
     as_json: JsonOption = False,
 ) -> None:
     """Every key (never the tokens)."""
-    with connect(database_url) as store:
-        keys = service.list_api_keys(store, include_revoked=not active)
+    with reading(database_url) as uow:
+        keys = service.list_api_keys(uow, include_revoked=not active)
     if as_json:
         print_json(keys)
     else:
@@ -94,8 +96,10 @@ def revoke_key(
     as_json: JsonOption = False,
 ) -> None:
     """Revoke a key: it stops working at once."""
-    with connect(database_url) as store:
-        key = service.revoke_api_key(store, key_id, actor=default_actor(actor), reason=reason)
+    with transaction(database_url) as uow:
+        key = service.revoke_api_key(
+            uow, key_id, change=service.Change(actor=default_actor(actor), reason=reason)
+        )
     if as_json:
         print_json(key)
     else:

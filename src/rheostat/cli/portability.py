@@ -20,7 +20,7 @@ from rheostat.cli.options import (
 )
 from rheostat.cli.output import print_json, show, to_json_data
 from rheostat.cli.render import format_import_result, format_note
-from rheostat.cli.session import connect
+from rheostat.cli.session import reading, transaction
 from rheostat.service import ImportMode
 from rheostat.settings import DEFAULT_DATABASE_URL
 
@@ -45,15 +45,17 @@ def import_flags(  # noqa: PLR0913  # one parameter per command-line option
 ) -> None:
     """Load a document into the environment: all of it, or nothing."""
     document = read_document(file)
-    with connect(database_url) as store:
+    with transaction(database_url) as uow:
         result = service.import_flags(
-            store,
+            uow,
             env,
             document,
             mode=mode,
             dry_run=dry_run,
-            actor=default_actor(actor),
-            reason=reason,
+            change=service.Change(
+                actor=default_actor(actor),
+                reason=reason,
+            ),
         )
     if as_json:
         print_json({"dry_run": dry_run, "changed": result.changed, **to_json_data(result)})
@@ -70,8 +72,8 @@ def export_flags(
     as_json: JsonOption = False,
 ) -> None:
     """Print the environment as a native document (YAML; JSON with --json)."""
-    with connect(database_url) as store:
-        document = service.export_flags(store, env)
+    with reading(database_url) as uow:
+        document = service.export_flags(uow, env)
     if output is None:
         typer.echo(render_document(document, as_json=as_json), nl=False)
         return

@@ -14,7 +14,7 @@ from rheostat.cli.exit_codes import exit_code_for
 from rheostat.cli.output import print_error
 from rheostat.errors import RheostatError, StorageError
 
-__all__ = ["RheostatGroup", "connect"]
+__all__ = ["RheostatGroup", "connect", "reading", "transaction"]
 
 _MIGRATE_HINT = "the database schema is {state}: run `rheostat migrate-db` first"
 
@@ -35,11 +35,25 @@ def connect(database_url: str) -> Iterator[service.SqlStore]:
         store.close()
 
 
+@contextmanager
+def transaction(database_url: str) -> Iterator[service.UnitOfWork]:
+    """The command's one read-write transaction: committed when the command's work is done,
+    rolled back (nothing changed) if any part of it fails."""
+    with connect(database_url) as store, store.unit_of_work() as uow:
+        yield uow
+
+
+@contextmanager
+def reading(database_url: str) -> Iterator[service.UnitOfWork]:
+    """The command's read-only transaction: one consistent view, no lock taken."""
+    with connect(database_url) as store, store.reading() as uow:
+        yield uow
+
+
 def _explained(store: service.SqlStore, error: StorageError) -> StorageError:
     health = service.check_health(store)
-    if health.database == "outdated":
-        state = "missing" if health.schema_revision is None else "outdated"
-        hint = _MIGRATE_HINT.format(state=state)
+    if health.database in ("outdated", "missing"):
+        hint = _MIGRATE_HINT.format(state=health.database)
         return StorageError(f"{error.message} ({hint})", details=error.details)
     return error
 

@@ -1,8 +1,9 @@
 """Where ``FeatureFlagManager`` keeps flags: the rheostat store, or the seeds' JSON file.
 
 Both speak native definitions: ``document`` gives the snapshot to evaluate, ``put`` creates or
-replaces a flag, ``edit`` applies a pure edit to one. Edits are read-modify-write with the
-version read (database) or under the file lock (file), so concurrent managers lose nothing.
+replaces a flag, ``edit`` applies a pure edit to one. Edits are read-modify-write inside one
+transaction with the environment locked (database) or under the file lock (file), so
+concurrent managers lose nothing and never fail for each other.
 """
 
 from __future__ import annotations
@@ -10,26 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from rheostat.errors import AlreadyExists, Conflict, NotFound
+from rheostat.errors import NotFound
 from rheostat.facade.flag_file import FlagFile, Flags
 from rheostat.facade.seed_flags import FeatureFlag, from_definition, to_definition
-from rheostat.service import (
-    SqlStore,
-    create_flag,
-    find_flag,
-    flag_stats,
-    get_flag,
-    snapshot,
-    update_flag,
-)
-from rheostat.service.validation import canonical_environment
+from rheostat.flags.canonical import canonical_environment
+from rheostat.service import Change, SqlStore, edit_flag, find_flag, flag_stats, put_flag, snapshot
 
 __all__ = ["DatabaseBackend", "Edit", "FileBackend", "FlagBackend"]
 
 Edit = Callable[[Mapping[str, Any]], Mapping[str, Any]]
-_ATTEMPTS = 10
-"""Rounds of read-modify-write: every round one of the racing writers wins, so up to this many
-managers changing one flag at the same moment all get through."""
 
 
 class FlagBackend(Protocol):
@@ -57,42 +47,41 @@ class FlagBackend(Protocol):
 
 
 class DatabaseBackend:
-    """Flags of one environment in the rheostat store, changed through the services."""
+    """Flags of one environment in the rheostat store, changed through the services.
+
+    Each operation is one transaction. Changes name no version: they apply to the flag as it
+    is committed (the services lock the environment first), so concurrent managers never get
+    a ``Conflict`` and lose nothing.
+    """
 
     def __init__(self, store: SqlStore, environment: str, *, actor: str) -> None:
         self._store = store
         self._environment = environment
-        self._actor = actor
+        self._change = Change(actor=actor)
 
     def document(self) -> tuple[Mapping[str, Any], object]:
-        taken = snapshot(self._store, self._environment)
+        with self._store.reading() as uow:
+            taken = snapshot(uow, self._environment)
         return taken.document, taken.etag
 
     def find(self, name: str) -> FeatureFlag | None:
-        flag = find_flag(self._store, self._environment, name)
+        with self._store.reading() as uow:
+            flag = find_flag(uow, self._environment, name)
         if flag is None:
             return None
         return from_definition(name, flag.definition, version=flag.version)
 
     def put(self, name: str, definition: Mapping[str, Any]) -> None:
-        self._retrying(lambda: self._put_once(name, definition))
+        with self._store.unit_of_work() as uow:
+            put_flag(uow, self._environment, name, definition, change=self._change)
 
     def edit(self, name: str, edit: Edit) -> None:
-        def once() -> None:
-            read = get_flag(self._store, self._environment, name)
-            update_flag(
-                self._store,
-                self._environment,
-                name,
-                edit(read.definition),
-                expected_version=read.version,
-                actor=self._actor,
-            )
-
-        self._retrying(once)
+        with self._store.unit_of_work() as uow:
+            edit_flag(uow, self._environment, name, edit, change=self._change)
 
     def stats(self, name: str) -> dict[str, Any]:
-        found = flag_stats(self._store, self._environment, name)
+        with self._store.reading() as uow:
+            found = flag_stats(uow, self._environment, name)
         flag = self._required(name)
         return {
             **_seed_stats(flag),
@@ -103,40 +92,11 @@ class DatabaseBackend:
             "last_changed_by": found.last_changed_by,
         }
 
-    def _put_once(self, name: str, definition: Mapping[str, Any]) -> None:
-        read = find_flag(self._store, self._environment, name)
-        if read is None:
-            create_flag(self._store, self._environment, name, definition, actor=self._actor)
-        else:
-            update_flag(
-                self._store,
-                self._environment,
-                name,
-                definition,
-                expected_version=read.version,
-                actor=self._actor,
-            )
-
     def _required(self, name: str) -> FeatureFlag:
         flag = self.find(name)
         if flag is None:
             raise _not_found(name)
         return flag
-
-    @staticmethod
-    def _retrying(change: Callable[[], None]) -> None:
-        """Run a read-modify-write again when another writer got in between.
-
-        ``Conflict``: the flag changed since it was read. ``AlreadyExists``: it was missing
-        when read and another manager created it meanwhile; the next attempt updates it.
-        """
-        for attempt in range(_ATTEMPTS):
-            try:
-                change()
-                return
-            except (Conflict, AlreadyExists):
-                if attempt == _ATTEMPTS - 1:
-                    raise
 
 
 class FileBackend:

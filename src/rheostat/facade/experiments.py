@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -48,6 +48,7 @@ from rheostat.clock import Clock
 from rheostat.errors import AlreadyExists, ConfigurationError, NotFound, ValidationError
 from rheostat.experiments.model import Arm, Experiment, ExperimentStatus, MetricSpec
 from rheostat.service import (
+    Change,
     Conversion,
     ExperimentRecord,
     MetricEvent,
@@ -197,28 +198,29 @@ class ABTestManager:
             description=description,
             duration_days=duration_days,
         )
-        record = create_experiment(
-            self._store, self._environment, experiment, actor=self._actor, reason="create_test"
-        )
+        with self._store.unit_of_work() as uow:
+            record = create_experiment(
+                uow,
+                self._environment,
+                experiment,
+                change=Change(actor=self._actor, reason="create_test"),
+            )
         return _test(record)
 
     async def start_test(self, test_id: str) -> ABTest:
         """Start assigning users and recording metrics. Raises ``NotFound``, ``Conflict``."""
-        record = await asyncio.to_thread(
-            start_experiment, self._store, self._environment, test_id, actor=self._actor
-        )
+        record = await asyncio.to_thread(self._in_transaction, start_experiment, test_id)
         return _test(record)
 
     async def stop_test(self, test_id: str) -> ABTest:
         """Stop for good: everyone gets the control variant, nothing more is recorded."""
-        record = await asyncio.to_thread(
-            stop_experiment, self._store, self._environment, test_id, actor=self._actor
-        )
+        record = await asyncio.to_thread(self._in_transaction, stop_experiment, test_id)
         return _test(record)
 
     def get_test(self, test_id: str) -> ABTest:
         """Return the test. Raises ``NotFound``."""
-        return _test(get_experiment(self._store, self._environment, test_id))
+        with self._store.reading() as uow:
+            return _test(get_experiment(uow, self._environment, test_id))
 
     def get_variant(self, test_id: str, user_id: str) -> str | None:
         """Return the user's variant (the same on every call), recording the exposure.
@@ -226,9 +228,10 @@ class ABTestManager:
         A test that is not running gives ``TestVariant.CONTROL`` and records nothing. ``None``
         when the test's coverage leaves the user out.
         """
-        arm = assign_unit(
-            self._store, self._environment, test_id, str(user_id), commit_sha=self._commit_sha
-        ).arm
+        with self._store.unit_of_work() as uow:
+            arm = assign_unit(
+                uow, self._environment, test_id, str(user_id), commit_sha=self._commit_sha
+            ).arm
         return TestVariant(arm) if arm in _VARIANTS else arm
 
     def record_metric(
@@ -240,18 +243,27 @@ class ABTestManager:
             Conflict: the test is not running. ValidationError: unknown variant or metric.
         """
         event = MetricEvent(arm=str(variant), metric=metric, value=value, event_id=event_id)
-        receipt = record_metrics(self._store, self._environment, test_id, [event])
+        with self._store.unit_of_work() as uow:
+            receipt = record_metrics(uow, self._environment, test_id, [event])
         return receipt.recorded == 1
 
     def record_conversion(self, test_id: str, user_id: str, metric: str) -> bool:
         """Count ``user_id`` (already exposed) as converted on a proportion metric, once."""
         conversion = Conversion(unit=str(user_id), metric=metric)
-        receipt = record_conversions(self._store, self._environment, test_id, [conversion])
+        with self._store.unit_of_work() as uow:
+            receipt = record_conversions(uow, self._environment, test_id, [conversion])
         return receipt.recorded == 1
 
     def get_test_results(self, test_id: str) -> TestResults:
         """Compute (and store) the results now. Raises ``NotFound``."""
-        return _results(experiment_results(self._store, self._environment, test_id))
+        with self._store.unit_of_work() as uow:
+            return _results(experiment_results(uow, self._environment, test_id))
+
+    def _in_transaction(
+        self, operation: Callable[..., ExperimentRecord], test_id: str
+    ) -> ExperimentRecord:
+        with self._store.unit_of_work() as uow:
+            return operation(uow, self._environment, test_id, change=Change(actor=self._actor))
 
     def close(self) -> None:
         """Release the database connections this manager opened (not a store passed in)."""
@@ -267,10 +279,14 @@ def _migrated(database_url: str | None, clock: Clock | None) -> SqlStore:
 
 def _ensure_environment(store: SqlStore, environment: str, actor: str) -> None:
     try:
-        get_environment(store, environment)
+        with store.reading() as uow:
+            get_environment(uow, environment)
     except NotFound:
-        with contextlib.suppress(AlreadyExists):  # another process created it meanwhile
-            create_environment(store, environment, actor=actor, reason="ABTestManager")
+        with (
+            contextlib.suppress(AlreadyExists),
+            store.unit_of_work() as uow,
+        ):  # another process created it meanwhile
+            create_environment(uow, environment, change=Change(actor=actor, reason="ABTestManager"))
 
 
 def _arms(split: object, control: str, treatment: str) -> tuple[Arm, Arm]:

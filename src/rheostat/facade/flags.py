@@ -35,14 +35,15 @@ from rheostat.facade.backends import DatabaseBackend, FileBackend, FlagBackend
 from rheostat.facade.flag_file import FlagFile
 from rheostat.facade.seed_flags import FeatureFlag, SeedStatus, to_definition
 from rheostat.flags import Context, FlagSet
+from rheostat.flags.edits import with_enabled, with_rollout, with_targets_added
 from rheostat.service import (
+    Change,
     SqlStore,
     create_environment,
     get_environment,
     migrate_database,
     open_store,
 )
-from rheostat.service.flag_edits import with_enabled, with_rollout, with_targets_added
 
 __all__ = ["DEFAULT_CONFIG_PATH", "FeatureFlag", "FeatureFlagManager"]
 
@@ -236,10 +237,16 @@ def _backend(
 
 def _ensure_environment(store: SqlStore, environment: str, actor: str) -> None:
     try:
-        get_environment(store, environment)
+        with store.reading() as uow:
+            get_environment(uow, environment)
     except NotFound:
-        with contextlib.suppress(AlreadyExists):  # another manager created it meanwhile
-            create_environment(store, environment, actor=actor, reason="FeatureFlagManager")
+        with (
+            contextlib.suppress(AlreadyExists),
+            store.unit_of_work() as uow,
+        ):  # another manager created it meanwhile
+            create_environment(
+                uow, environment, change=Change(actor=actor, reason="FeatureFlagManager")
+            )
 
 
 def _status(enabled: bool, percentage: float) -> SeedStatus:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from rheostat.errors import InvalidDefinition
-from rheostat.service.flag_edits import on_share
+from rheostat.flags.edits import on_share
 from rheostat.service.status import FlagState, flag_state
 
 __all__ = ["FeatureFlag", "SeedStatus", "from_definition", "parse_seed_flag", "to_definition"]

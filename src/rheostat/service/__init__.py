@@ -1,10 +1,17 @@
 """Application services: the one layer the CLI, the HTTP API and the dashboard call.
 
-Every function takes the ``SqlStore`` first, runs as one transaction (committed on success,
-rolled back on any error) and raises only ``rheostat.errors`` subclasses. Functions that change
-state take a keyword-only ``actor`` and optional ``reason`` and write an audit event in the same
-transaction. Updates name the version they read (``expected_version``); a stale one raises
-``Conflict`` and changes nothing.
+Every function takes the caller's transaction (a ``UnitOfWork``) first and raises only
+``rheostat.errors`` subclasses; the edge (an HTTP request, a CLI command, a controller tick)
+opens it, calls as many services as its change needs, and commits once::
+
+    with store.unit_of_work() as uow:            # store.reading() for reads
+        service.set_rollout_percentage(uow, "production", "checkout", 5, change=change)
+        ...                                      # more changes: all or nothing
+
+Functions that change state take a keyword-only ``Change`` (actor, reason, expected version)
+and write an audit event in the same transaction; change listeners run after the commit.
+Updates that name the version they read get ``Conflict`` when it is stale, and nothing changes.
+``check_health`` is the one exception: a probe that takes the store and never raises.
 """
 
 from rheostat.service.api_keys import (
@@ -16,6 +23,7 @@ from rheostat.service.api_keys import (
     revoke_api_key,
 )
 from rheostat.service.audit import list_audit_events
+from rheostat.service.change import Change
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
 from rheostat.service.environments import (
     create_environment,
@@ -56,6 +64,7 @@ from rheostat.service.flags import (
     create_flag,
     delete_flag,
     disable_flag,
+    edit_flag,
     enable_flag,
     find_flag,
     flag_history,
@@ -63,6 +72,7 @@ from rheostat.service.flags import (
     get_flag_version,
     kill_flag,
     list_flags,
+    put_flag,
     remove_flag_targets,
     restore_flag,
     set_rollout_percentage,
@@ -86,6 +96,7 @@ from rheostat.service.status import (
     rollout_status,
     snapshot,
 )
+from rheostat.service.transact import transact
 from rheostat.store import SqlStore
 from rheostat.store.records import (
     ApiKey,
@@ -100,6 +111,7 @@ from rheostat.store.records import (
     SegmentRecord,
     StoredResults,
 )
+from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "ApiKey",
@@ -108,6 +120,7 @@ __all__ = [
     "AssignmentFlags",
     "AuditAction",
     "AuditEvent",
+    "Change",
     "Conversion",
     "CreatedApiKey",
     "Environment",
@@ -130,6 +143,7 @@ __all__ = [
     "Snapshot",
     "SqlStore",
     "StoredResults",
+    "UnitOfWork",
     "add_flag_targets",
     "assign_unit",
     "assignment_flags_of",
@@ -145,6 +159,7 @@ __all__ = [
     "delete_flag",
     "delete_segment",
     "disable_flag",
+    "edit_flag",
     "enable_flag",
     "experiment_results",
     "export_flags",
@@ -169,6 +184,7 @@ __all__ = [
     "migrate_database",
     "normalize_database_url",
     "open_store",
+    "put_flag",
     "record_conversions",
     "record_exposures",
     "record_metrics",
@@ -180,6 +196,7 @@ __all__ = [
     "snapshot",
     "start_experiment",
     "stop_experiment",
+    "transact",
     "update_environment",
     "update_experiment",
     "update_flag",

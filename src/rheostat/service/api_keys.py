@@ -12,9 +12,11 @@ import secrets
 from typing import Any
 
 from rheostat.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
-from rheostat.service.guards import check_actor, check_lookup, check_text, record
-from rheostat.store import SqlStore
+from rheostat.inputs import validate_lookup, validate_text
+from rheostat.service.audit import record_audit
+from rheostat.service.change import Change
 from rheostat.store.records import ApiKey, ApiKeyScope, AuditAction, CreatedApiKey
+from rheostat.store.unit_of_work import UnitOfWork
 
 TOKEN_PREFIXES = {scope: f"rh_{scope.value}_" for scope in ApiKeyScope}
 """Every token starts with one of these, naming its scope."""
@@ -34,13 +36,12 @@ __all__ = [
 
 
 def create_api_key(
-    store: SqlStore,
+    uow: UnitOfWork,
     *,
     name: str,
     scope: ApiKeyScope | str,
     environment: str | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> CreatedApiKey:
     """Create a key; the returned ``token`` is the only time the secret is available.
 
@@ -52,84 +53,76 @@ def create_api_key(
         ValidationError: bad scope, empty name, or environment given/missing for the scope.
         NotFound: no such environment.
     """
-    check_actor(actor, reason)
     checked_scope = _scope(scope)
     _check_environment_for(checked_scope, environment)
     if environment is not None:
-        check_lookup(environment=environment)
+        validate_lookup(environment=environment)
     key_name = _key_name(name)
     token = TOKEN_PREFIXES[checked_scope] + secrets.token_urlsafe(_SECRET_BYTES)
-    with store.unit_of_work() as uow:
-        if environment is not None:
-            uow.environments.get(environment)
-        api_key = uow.api_keys.add(
-            ApiKey(
-                id=secrets.token_hex(8),
-                name=key_name,
-                scope=checked_scope,
-                environment=environment,
-                prefix=token[: len(TOKEN_PREFIXES[checked_scope]) + _SHOWN_SECRET_CHARS],
-                created_at=uow.now,
-                created_by=actor,
-            ),
-            token_hash=token_hash(token),
-        )
-        record(
-            uow,
-            AuditAction.API_KEY_CREATED,
-            subject=f"api_key:{api_key.id}",
+    if environment is not None:
+        uow.environments.get(environment)
+    api_key = uow.api_keys.add(
+        ApiKey(
+            id=secrets.token_hex(8),
+            name=key_name,
+            scope=checked_scope,
             environment=environment,
-            states=(None, _state(api_key)),
-            who=(actor, reason),
-        )
+            prefix=token[: len(TOKEN_PREFIXES[checked_scope]) + _SHOWN_SECRET_CHARS],
+            created_at=uow.now,
+            created_by=change.actor,
+        ),
+        token_hash=token_hash(token),
+    )
+    record_audit(
+        uow,
+        AuditAction.API_KEY_CREATED,
+        subject=f"api_key:{api_key.id}",
+        environment=environment,
+        states=(None, _state(api_key)),
+        change=change,
+    )
     return CreatedApiKey(api_key=api_key, token=token)
 
 
-def list_api_keys(store: SqlStore, *, include_revoked: bool = True) -> list[ApiKey]:
+def list_api_keys(uow: UnitOfWork, *, include_revoked: bool = True) -> list[ApiKey]:
     """Return the keys (never the tokens), oldest first."""
-    with store.unit_of_work() as uow:
-        return uow.api_keys.list(include_revoked=include_revoked)
+    return uow.api_keys.list(include_revoked=include_revoked)
 
 
-def get_api_key(store: SqlStore, key_id: str) -> ApiKey:
+def get_api_key(uow: UnitOfWork, key_id: str) -> ApiKey:
     """Return one key by id. Raises ``NotFound``."""
-    check_lookup(id=key_id)
-    with store.unit_of_work() as uow:
-        found = uow.api_keys.find(key_id)
+    validate_lookup(id=key_id)
+    found = uow.api_keys.find(key_id)
     if found is None:
         raise _not_found(key_id)
     return found
 
 
-def revoke_api_key(
-    store: SqlStore, key_id: str, *, actor: str, reason: str | None = None
-) -> ApiKey:
+def revoke_api_key(uow: UnitOfWork, key_id: str, *, change: Change) -> ApiKey:
     """Revoke a key; it stops authenticating at once. Revoking twice is a no-op.
 
     Raises:
         NotFound: no such key.
     """
-    check_actor(actor, reason)
-    check_lookup(id=key_id)
-    with store.unit_of_work() as uow:
-        current = uow.api_keys.find(key_id)
-        if current is None:
-            raise _not_found(key_id)
-        if not current.is_active:
-            return current
-        revoked = uow.api_keys.revoke(key_id, at=uow.now)
-        record(
-            uow,
-            AuditAction.API_KEY_REVOKED,
-            subject=f"api_key:{key_id}",
-            environment=current.environment,
-            states=(_state(current), _state(revoked)),
-            who=(actor, reason),
-        )
-        return revoked
+    validate_lookup(id=key_id)
+    current = uow.api_keys.find(key_id)
+    if current is None:
+        raise _not_found(key_id)
+    if not current.is_active:
+        return current
+    revoked = uow.api_keys.revoke(key_id, at=uow.now)
+    record_audit(
+        uow,
+        AuditAction.API_KEY_REVOKED,
+        subject=f"api_key:{key_id}",
+        environment=current.environment,
+        states=(_state(current), _state(revoked)),
+        change=change,
+    )
+    return revoked
 
 
-def authenticate(store: SqlStore, token: str) -> ApiKey:
+def authenticate(uow: UnitOfWork, token: str) -> ApiKey:
     """Return the active key whose token this is.
 
     Raises:
@@ -142,8 +135,7 @@ def authenticate(store: SqlStore, token: str) -> ApiKey:
     if not token.startswith(tuple(TOKEN_PREFIXES.values())):
         raise refused
     presented = token_hash(token)
-    with store.unit_of_work() as uow:
-        found = uow.api_keys.find_by_hash(presented)
+    found = uow.api_keys.find_by_hash(presented)
     if found is None:
         raise refused
     api_key, stored = found
@@ -214,7 +206,7 @@ def _key_name(name: object) -> str:
             f"API key name must be non-empty text of at most {_MAX_NAME} characters, got {name!r}",
             details={"field": "name"},
         )
-    check_text(name, "name")
+    validate_text(name, "name")
     return name
 
 

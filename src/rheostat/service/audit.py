@@ -1,19 +1,23 @@
-"""Reading the audit log."""
+"""The audit log: appending an event in a transaction, and reading the log."""
 
 from __future__ import annotations
 
-from rheostat.errors import ValidationError
-from rheostat.service.guards import MAX_ROW_ID, check_lookup, check_number
-from rheostat.store import SqlStore
-from rheostat.store.records import AuditEvent
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["list_audit_events"]
+from rheostat.errors import ValidationError
+from rheostat.inputs import MAX_ROW_ID, validate_lookup, validate_number
+from rheostat.service.change import Change
+from rheostat.store.records import AuditAction, AuditEvent
+from rheostat.store.unit_of_work import UnitOfWork
+
+__all__ = ["list_audit_events", "record_audit"]
 
 _MAX_LIMIT = 1000
 
 
 def list_audit_events(
-    store: SqlStore,
+    uow: UnitOfWork,
     *,
     environment: str | None = None,
     subject: str | None = None,
@@ -38,12 +42,42 @@ def list_audit_events(
             details={"field": "limit"},
         )
     if before_id is not None:
-        check_number(before_id, "before_id", minimum=1, maximum=MAX_ROW_ID)
+        validate_number(before_id, "before_id", minimum=1, maximum=MAX_ROW_ID)
     if environment is not None:
-        check_lookup(environment=environment)
+        validate_lookup(environment=environment)
     if subject is not None:
-        check_lookup(subject=subject)
-    with store.unit_of_work() as uow:
-        return uow.audit.list(
-            environment=environment, subject=subject, limit=limit, before_id=before_id
+        validate_lookup(subject=subject)
+    return uow.audit.list(
+        environment=environment, subject=subject, limit=limit, before_id=before_id
+    )
+
+
+def record_audit(
+    uow: UnitOfWork,
+    action: AuditAction,
+    *,
+    subject: str,
+    environment: str | None,
+    states: tuple[Mapping[str, Any] | None, Mapping[str, Any] | None],
+    change: Change,
+) -> None:
+    """Append an audit event in ``uow``'s transaction, timed ``uow.now``.
+
+    Args:
+        states: the subject before and after (``None`` before a creation, after a deletion).
+        change: who made it and why.
+    """
+    before, after = states
+    uow.audit.record(
+        AuditEvent(
+            id=0,
+            at=uow.now,
+            actor=change.actor,
+            action=action,
+            environment=environment,
+            subject=subject,
+            before=before,
+            after=after,
+            reason=change.reason,
         )
+    )

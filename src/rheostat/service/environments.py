@@ -6,17 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from rheostat.errors import Conflict, ValidationError
-from rheostat.service.guards import (
-    check_actor,
-    check_key,
-    check_lookup,
-    check_text,
-    check_version,
-    record,
-    required_version,
-)
-from rheostat.store import SqlStore
+from rheostat.inputs import validate_key, validate_lookup, validate_text
+from rheostat.service.audit import record_audit
+from rheostat.service.change import Change, refuse_stale
 from rheostat.store.records import AuditAction, Environment
+from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "create_environment",
@@ -28,13 +22,12 @@ __all__ = [
 
 
 def create_environment(
-    store: SqlStore,
+    uow: UnitOfWork,
     key: str,
     *,
     name: str | None = None,
     description: str = "",
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> Environment:
     """Create an environment (``name`` defaults to ``key``).
 
@@ -42,113 +35,100 @@ def create_environment(
         ValidationError: the key is not a slug (``[a-z0-9][a-z0-9_.-]{0,62}``).
         AlreadyExists: an environment with that key exists.
     """
-    check_key(key, "environment")
-    check_actor(actor, reason)
-    with store.unit_of_work() as uow:
-        created = uow.environments.add(
-            Environment(
-                key=key,
-                name=_name(name if name is not None else key),
-                description=_description(description),
-                created_at=uow.now,
-                updated_at=uow.now,
-            )
+    validate_key(key, "environment")
+    created = uow.environments.add(
+        Environment(
+            key=key,
+            name=_name(name if name is not None else key),
+            description=_description(description),
+            created_at=uow.now,
+            updated_at=uow.now,
         )
-        record(
-            uow,
-            AuditAction.ENVIRONMENT_CREATED,
-            subject=f"environment:{key}",
-            environment=key,
-            states=(None, _state(created)),
-            who=(actor, reason),
-        )
-        return created
+    )
+    record_audit(
+        uow,
+        AuditAction.ENVIRONMENT_CREATED,
+        subject=f"environment:{key}",
+        environment=key,
+        states=(None, _state(created)),
+        change=change,
+    )
+    return created
 
 
-def get_environment(store: SqlStore, key: str) -> Environment:
+def get_environment(uow: UnitOfWork, key: str) -> Environment:
     """Return one environment. Raises ``NotFound``."""
-    check_lookup(environment=key)
-    with store.unit_of_work() as uow:
-        return uow.environments.get(key)
+    validate_lookup(environment=key)
+    return uow.environments.get(key)
 
 
-def list_environments(store: SqlStore) -> list[Environment]:
+def list_environments(uow: UnitOfWork) -> list[Environment]:
     """Return every environment, sorted by key."""
-    with store.unit_of_work() as uow:
-        return uow.environments.list()
+    return uow.environments.list()
 
 
-def update_environment(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
-    store: SqlStore,
+def update_environment(
+    uow: UnitOfWork,
     key: str,
     *,
-    expected_version: int,
     name: str | None = None,
     description: str | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> Environment:
     """Change the name and/or description (``None`` keeps the field).
 
     Raises:
-        ValidationError: no ``expected_version``, or a bad name or description.
-        NotFound: no such environment. Conflict: ``expected_version`` is stale.
+        ValidationError: no ``change.expected_version``, or a bad name or description.
+        NotFound: no such environment. Conflict: ``change.expected_version`` is stale.
     """
-    check_actor(actor, reason)
-    required_version(expected_version)
-    check_lookup(environment=key)
-    with store.unit_of_work() as uow:
-        current = uow.environments.get(key, lock=True)
-        check_version("environment", {"environment": key}, expected_version, current.version)
-        wanted = replace(
-            current,
-            name=current.name if name is None else _name(name),
-            description=current.description if description is None else _description(description),
-        )
-        if wanted == current:
-            return current
-        updated = uow.environments.save(wanted, at=uow.now)
-        record(
-            uow,
-            AuditAction.ENVIRONMENT_UPDATED,
-            subject=f"environment:{key}",
-            environment=key,
-            states=(_state(current), _state(updated)),
-            who=(actor, reason),
-        )
-        return updated
+    validate_lookup(environment=key)
+    current = uow.environments.get(key, lock=True)
+    refuse_stale("environment", {"environment": key}, change.expected_version, current.version)
+    wanted = replace(
+        current,
+        name=current.name if name is None else _name(name),
+        description=current.description if description is None else _description(description),
+    )
+    if wanted == current:
+        return current
+    updated = uow.environments.save(wanted, at=uow.now)
+    record_audit(
+        uow,
+        AuditAction.ENVIRONMENT_UPDATED,
+        subject=f"environment:{key}",
+        environment=key,
+        states=(_state(current), _state(updated)),
+        change=change,
+    )
+    return updated
 
 
 def delete_environment(
-    store: SqlStore,
+    uow: UnitOfWork,
     key: str,
     *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> None:
     """Delete an empty environment.
 
     Raises:
         NotFound: no such environment. Conflict: it still has flags, segments, experiments (of
             any status: deleting them would lose their exposures and results) or active SDK
-            keys (delete or revoke them first), or ``expected_version`` is stale.
+            keys (delete or revoke them first), or ``change.expected_version`` is stale.
     """
-    check_actor(actor, reason)
-    check_lookup(environment=key)
-    with store.unit_of_work() as uow:
-        current = uow.environments.get(key, lock=True)
-        check_version("environment", {"environment": key}, expected_version, current.version)
-        _refuse_if_not_empty(key, uow.environments.count_contents(key))
-        uow.environments.delete(key)
-        record(
-            uow,
-            AuditAction.ENVIRONMENT_DELETED,
-            subject=f"environment:{key}",
-            environment=key,
-            states=(_state(current), None),
-            who=(actor, reason),
-        )
+    validate_lookup(environment=key)
+    current = uow.environments.get(key, lock=True)
+    refuse_stale("environment", {"environment": key}, change.expected_version, current.version)
+    _refuse_if_not_empty(key, uow.environments.count_contents(key))
+    uow.environments.delete(key)
+    record_audit(
+        uow,
+        AuditAction.ENVIRONMENT_DELETED,
+        subject=f"environment:{key}",
+        environment=key,
+        states=(_state(current), None),
+        change=change,
+    )
 
 
 def _refuse_if_not_empty(key: str, counts: dict[str, int]) -> None:
@@ -177,7 +157,7 @@ def _name(name: object) -> str:
             f" got {name!r}",
             details={"field": "name"},
         )
-    check_text(name, "name")
+    validate_text(name, "name")
     return name
 
 
@@ -186,7 +166,7 @@ def _description(description: object) -> str:
         raise ValidationError(
             f"description must be text, got {description!r}", details={"field": "description"}
         )
-    check_text(description, "description", multiline=True)
+    validate_text(description, "description", multiline=True)
     return description
 
 

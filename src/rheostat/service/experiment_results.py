@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rheostat.errors import ValidationError
+from rheostat.experiments.documents import results_document
 from rheostat.experiments.model import Experiment, MetricKind
-from rheostat.service.experiment_documents import results_document
+from rheostat.inputs import validate_lookup
 from rheostat.service.experiments import existing_experiment
-from rheostat.service.guards import check_lookup
-from rheostat.store import SqlStore
 from rheostat.store.records import StoredResults
 from rheostat.store.repositories import ArmExposures, WindowTotals
+from rheostat.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from rheostat.experiments.analysis import ArmData, ExperimentResults
@@ -61,45 +61,44 @@ class ResultsReport:
 
 
 def experiment_results(
-    store: SqlStore, environment: str, key: str, *, at: datetime | None = None
+    uow: UnitOfWork, environment: str, key: str, *, at: datetime | None = None
 ) -> ResultsReport:
     """Compute the results now and store them, or replay them as they were at ``at``.
 
     Raises:
         NotFound. ValidationError: ``at`` is not timezone-aware, or is in the future.
     """
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        # Wait for the recording batches in flight (they hold the experiment FOR SHARE) and
-        # keep new ones out until this commits; only then read the time. Every batch counted
-        # committed before, every later one is stamped later: a replay of ``now`` agrees.
-        current = existing_experiment(uow, environment, key, lock=True)
-        moment = uow.now if at is None else _checked_moment(at, now=uow.now)
-        exposures = uow.experiments.exposures_by_arm(current, at=moment)
-        windows = uow.experiments.window_totals(current, at=moment)
-        results = _analyze(current.experiment, exposures, windows, at=moment)
-        document = results_document(environment, current.experiment, results)
-        report = ResultsReport(
-            environment=environment,
-            experiment=current.experiment,
-            results=results,
-            document=document,
-            computed_at=uow.now,
-            replayed=at is not None,
-            stored_id=None,
-        )
-        if at is None:
-            stored = uow.experiments.add_results(current, document, at=moment, computed_at=uow.now)
-            return replace(report, stored_id=stored.id)
-        earlier = uow.experiments.list_results(current, limit=1, at=moment)
-        if not earlier:
-            return report
-        matches = dict(earlier[0].document) == document
-        return replace(report, stored_id=earlier[0].id, matches_stored=matches)
+    validate_lookup(environment=environment, experiment=key)
+    # Wait for the recording batches in flight (they hold the experiment FOR SHARE) and
+    # keep new ones out until this commits; only then read the time. Every batch counted
+    # committed before, every later one is stamped later: a replay of ``now`` agrees.
+    current = existing_experiment(uow, environment, key, lock=True)
+    moment = uow.now if at is None else _checked_moment(at, now=uow.now)
+    exposures = uow.experiments.exposures_by_arm(current, at=moment)
+    windows = uow.experiments.window_totals(current, at=moment)
+    results = _analyze(current.experiment, exposures, windows, at=moment)
+    document = results_document(environment, current.experiment, results)
+    report = ResultsReport(
+        environment=environment,
+        experiment=current.experiment,
+        results=results,
+        document=document,
+        computed_at=uow.now,
+        replayed=at is not None,
+        stored_id=None,
+    )
+    if at is None:
+        stored = uow.experiments.add_results(current, document, at=moment, computed_at=uow.now)
+        return replace(report, stored_id=stored.id)
+    earlier = uow.experiments.list_results(current, limit=1, at=moment)
+    if not earlier:
+        return report
+    matches = dict(earlier[0].document) == document
+    return replace(report, stored_id=earlier[0].id, matches_stored=matches)
 
 
 def list_experiment_results(
-    store: SqlStore, environment: str, key: str, *, limit: int = 20
+    uow: UnitOfWork, environment: str, key: str, *, limit: int = 20
 ) -> list[StoredResults]:
     """Return the stored computations of the experiment, newest first.
 
@@ -111,10 +110,9 @@ def list_experiment_results(
             f"limit must be an integer from 1 to {_MAX_LIMIT}, got {limit!r}",
             details={"field": "limit"},
         )
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = existing_experiment(uow, environment, key)
-        return uow.experiments.list_results(current, limit=limit)
+    validate_lookup(environment=environment, experiment=key)
+    current = existing_experiment(uow, environment, key)
+    return uow.experiments.list_results(current, limit=limit)
 
 
 def arm_data(

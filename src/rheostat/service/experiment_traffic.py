@@ -24,21 +24,20 @@ from typing import Any
 from rheostat.errors import ValidationError
 from rheostat.experiments.assignment import assign, assignment_document
 from rheostat.experiments.model import ExperimentStatus
-from rheostat.service.experiment_checks import (
+from rheostat.experiments.validate import (
     assignment_flags,
-    check_arm,
-    check_batch,
-    check_commit,
-    check_event_id,
-    check_mean_metric,
-    check_name,
-    check_proportion_metric,
-    check_unit,
-    check_value,
+    validate_arm,
+    validate_batch,
+    validate_commit,
+    validate_event_id,
+    validate_mean_metric,
+    validate_name,
+    validate_proportion_metric,
+    validate_unit,
+    validate_value,
 )
+from rheostat.inputs import validate_lookup
 from rheostat.service.experiments import existing_experiment, running_experiment
-from rheostat.service.guards import check_lookup
-from rheostat.store import SqlStore
 from rheostat.store.records import ExperimentRecord
 from rheostat.store.repositories import WindowTotals
 from rheostat.store.unit_of_work import UnitOfWork
@@ -147,11 +146,10 @@ class AssignmentFlags:
     document: Mapping[str, Any]
 
 
-def assignment_flags_of(store: SqlStore, environment: str, key: str) -> AssignmentFlags:
+def assignment_flags_of(uow: UnitOfWork, environment: str, key: str) -> AssignmentFlags:
     """Return the experiment's assignment flags. Raises ``NotFound``."""
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = existing_experiment(uow, environment, key)
+    validate_lookup(environment=environment, experiment=key)
+    current = existing_experiment(uow, environment, key)
     experiment = current.experiment
     document = assignment_document(experiment)
     if current.status is not ExperimentStatus.RUNNING:
@@ -166,7 +164,7 @@ def window_of(moment: datetime) -> tuple[datetime, datetime]:
 
 
 def assign_unit(
-    store: SqlStore, environment: str, key: str, unit: str, *, commit_sha: str | None = None
+    uow: UnitOfWork, environment: str, key: str, unit: str, *, commit_sha: str | None = None
 ) -> Assignment:
     """Return ``unit``'s arm, recording its exposure while the experiment runs.
 
@@ -176,19 +174,18 @@ def assign_unit(
     Raises:
         NotFound: no such experiment. ValidationError: bad unit or commit.
     """
-    check_unit(unit, "unit")
-    check_commit(commit_sha, "commit_sha")
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = existing_experiment(uow, environment, key, share=True)
-        if current.status is not ExperimentStatus.RUNNING:
-            return Assignment(unit=unit, arm=current.experiment.control.name)
-        receipt = _expose(uow, current, [Exposure(unit=unit, commit_sha=commit_sha)])
-        return receipt.assignments[0]
+    validate_unit(unit, "unit")
+    validate_commit(commit_sha, "commit_sha")
+    validate_lookup(environment=environment, experiment=key)
+    current = existing_experiment(uow, environment, key, share=True)
+    if current.status is not ExperimentStatus.RUNNING:
+        return Assignment(unit=unit, arm=current.experiment.control.name)
+    receipt = _expose(uow, current, [Exposure(unit=unit, commit_sha=commit_sha)])
+    return receipt.assignments[0]
 
 
 def record_exposures(
-    store: SqlStore, environment: str, key: str, exposures: Sequence[Exposure]
+    uow: UnitOfWork, environment: str, key: str, exposures: Sequence[Exposure]
 ) -> Receipt:
     """Record that these units were served; each unit counts once, in the arm it is assigned.
 
@@ -196,17 +193,16 @@ def record_exposures(
         NotFound. Conflict: the experiment is not running. ValidationError: a bad item, or
         an ``arm`` that is not the unit's (``exposures[i]`` names it).
     """
-    check_batch(exposures, "exposures")
+    validate_batch(exposures, "exposures")
     for index, exposure in enumerate(exposures):
-        check_unit(exposure.unit, f"exposures[{index}].unit")
-        check_commit(exposure.commit_sha, f"exposures[{index}].commit_sha")
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        return _expose(uow, running_experiment(uow, environment, key), exposures)
+        validate_unit(exposure.unit, f"exposures[{index}].unit")
+        validate_commit(exposure.commit_sha, f"exposures[{index}].commit_sha")
+    validate_lookup(environment=environment, experiment=key)
+    return _expose(uow, running_experiment(uow, environment, key), exposures)
 
 
 def record_metrics(
-    store: SqlStore, environment: str, key: str, events: Sequence[MetricEvent]
+    uow: UnitOfWork, environment: str, key: str, events: Sequence[MetricEvent]
 ) -> Receipt:
     """Add metric events to the current window of their arm and metric.
 
@@ -214,28 +210,27 @@ def record_metrics(
         NotFound. Conflict: not running. ValidationError: an unknown arm or metric, a
         proportion metric (record conversions instead), or bad numbers (``events[i]``).
     """
-    check_batch(events, "events")
+    validate_batch(events, "events")
     totals_of = [_totals(event, f"events[{index}]") for index, event in enumerate(events)]
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = running_experiment(uow, environment, key)
-        for index, event in enumerate(events):
-            check_arm(current.experiment, event.arm, f"events[{index}].arm")
-            check_mean_metric(current.experiment, event.metric, f"events[{index}].metric")
-        counted = _first_times(uow, current, [event.event_id for event in events])
-        totals: dict[tuple[str, str], list[WindowTotals]] = {}
-        for event, event_totals, is_counted in zip(events, totals_of, counted, strict=True):
-            if is_counted:
-                totals.setdefault((event.arm, event.metric), []).append(event_totals)
-        uow.experiments.add_to_windows(
-            current, {k: _merged(v) for k, v in totals.items()}, window=window_of(uow.now)
-        )
-        recorded = sum(counted)
-        return Receipt(recorded=recorded, duplicates=len(events) - recorded)
+    validate_lookup(environment=environment, experiment=key)
+    current = running_experiment(uow, environment, key)
+    for index, event in enumerate(events):
+        validate_arm(current.experiment, event.arm, f"events[{index}].arm")
+        validate_mean_metric(current.experiment, event.metric, f"events[{index}].metric")
+    counted = _first_times(uow, current, [event.event_id for event in events])
+    totals: dict[tuple[str, str], list[WindowTotals]] = {}
+    for event, event_totals, is_counted in zip(events, totals_of, counted, strict=True):
+        if is_counted:
+            totals.setdefault((event.arm, event.metric), []).append(event_totals)
+    uow.experiments.add_to_windows(
+        current, {k: _merged(v) for k, v in totals.items()}, window=window_of(uow.now)
+    )
+    recorded = sum(counted)
+    return Receipt(recorded=recorded, duplicates=len(events) - recorded)
 
 
 def record_conversions(
-    store: SqlStore, environment: str, key: str, conversions: Sequence[Conversion]
+    uow: UnitOfWork, environment: str, key: str, conversions: Sequence[Conversion]
 ) -> Receipt:
     """Mark exposed units as converted on proportion metrics (once per unit and metric).
 
@@ -243,27 +238,26 @@ def record_conversions(
         NotFound. Conflict: not running. ValidationError: a metric that is not a declared
         proportion metric, or a unit that was never exposed (``conversions[i]``).
     """
-    check_batch(conversions, "conversions")
+    validate_batch(conversions, "conversions")
     for index, conversion in enumerate(conversions):
-        check_unit(conversion.unit, f"conversions[{index}].unit")
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = running_experiment(uow, environment, key)
-        for index, conversion in enumerate(conversions):
-            check_proportion_metric(current.experiment, conversion.metric, f"conversions[{index}]")
-        arms = uow.experiments.arms_of(current, (c.unit for c in conversions))
-        rows = [(c.metric, c.unit, _exposed_arm(arms, c, i)) for i, c in enumerate(conversions)]
-        new = uow.experiments.add_conversions(current, rows, at=uow.now)
-        totals: dict[tuple[str, str], int] = {}
-        for metric, unit, arm in dict.fromkeys(rows):
-            if (metric, unit) in new:
-                totals[(arm, metric)] = totals.get((arm, metric), 0) + 1
-        uow.experiments.add_to_windows(
-            current,
-            {k: WindowTotals(n=n, sum=float(n), sum_squares=float(n)) for k, n in totals.items()},
-            window=window_of(uow.now),
-        )
-        return Receipt(recorded=len(new), duplicates=len(conversions) - len(new))
+        validate_unit(conversion.unit, f"conversions[{index}].unit")
+    validate_lookup(environment=environment, experiment=key)
+    current = running_experiment(uow, environment, key)
+    for index, conversion in enumerate(conversions):
+        validate_proportion_metric(current.experiment, conversion.metric, f"conversions[{index}]")
+    arms = uow.experiments.arms_of(current, (c.unit for c in conversions))
+    rows = [(c.metric, c.unit, _exposed_arm(arms, c, i)) for i, c in enumerate(conversions)]
+    new = uow.experiments.add_conversions(current, rows, at=uow.now)
+    totals: dict[tuple[str, str], int] = {}
+    for metric, unit, arm in dict.fromkeys(rows):
+        if (metric, unit) in new:
+            totals[(arm, metric)] = totals.get((arm, metric), 0) + 1
+    uow.experiments.add_to_windows(
+        current,
+        {k: WindowTotals(n=n, sum=float(n), sum_squares=float(n)) for k, n in totals.items()},
+        window=window_of(uow.now),
+    )
+    return Receipt(recorded=len(new), duplicates=len(conversions) - len(new))
 
 
 def _expose(uow: UnitOfWork, current: ExperimentRecord, exposures: Sequence[Exposure]) -> Receipt:
@@ -301,7 +295,7 @@ def _first_times(
 ) -> list[bool]:
     """Whether each event is counted now: no id, or an id never seen before (first in batch)."""
     for index, event_id in enumerate(event_ids):
-        check_event_id(event_id, f"events[{index}].event_id")
+        validate_event_id(event_id, f"events[{index}].event_id")
     fresh = uow.experiments.claim_event_ids(
         current, (i for i in event_ids if i is not None), at=uow.now
     )
@@ -314,9 +308,9 @@ def _first_times(
 
 
 def _totals(event: MetricEvent, field: str) -> WindowTotals:
-    check_name(event.metric, f"{field}.metric")
+    validate_name(event.metric, f"{field}.metric")
     if event.value is not None and (event.n, event.sum, event.sum_squares) == (None, None, None):
-        value = check_value(event.value, f"{field}.value")
+        value = validate_value(event.value, f"{field}.value")
         return WindowTotals(n=1, sum=value, sum_squares=value * value)
     if event.value is None and None not in (event.n, event.sum, event.sum_squares):
         return _summary(event, field)
@@ -332,8 +326,8 @@ def _summary(event: MetricEvent, field: str) -> WindowTotals:
         raise ValidationError(
             f"{field}.n must be a positive integer, got {n!r}", details={"field": f"{field}.n"}
         )
-    total = check_value(event.sum, f"{field}.sum")
-    squares = check_value(event.sum_squares, f"{field}.sum_squares")
+    total = validate_value(event.sum, f"{field}.sum")
+    squares = validate_value(event.sum_squares, f"{field}.sum_squares")
     slack = 1e-9 * max(abs(squares), 1.0)  # float cancellation, as in rheostat.stats
     if squares < 0 or squares - total * (total / n) < -slack or not math.isfinite(total * total):
         raise ValidationError(

@@ -15,9 +15,10 @@ from typing import Any
 
 from rheostat.errors import Conflict, NotFound, ValidationError
 from rheostat.experiments.model import Arm, Experiment, ExperimentStatus
-from rheostat.service.experiment_checks import check_definition
-from rheostat.service.guards import check_actor, check_lookup, check_version, record
-from rheostat.store import SqlStore
+from rheostat.experiments.validate import validate_definition
+from rheostat.inputs import validate_lookup
+from rheostat.service.audit import record_audit
+from rheostat.service.change import Change, refuse_stale
 from rheostat.store.mappers import experiment_definition
 from rheostat.store.records import AuditAction, ExperimentRecord
 from rheostat.store.unit_of_work import UnitOfWork
@@ -52,44 +53,40 @@ class ExperimentChanges:
 
 
 def create_experiment(
-    store: SqlStore,
+    uow: UnitOfWork,
     environment: str,
     experiment: Experiment,
     *,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> ExperimentRecord:
     """Create ``experiment`` as a draft in ``environment`` (its status and times are ignored).
 
     Raises:
         NotFound (environment), ValidationError, InvalidDefinition, AlreadyExists.
     """
-    check_actor(actor, reason)
-    check_definition(experiment)
-    check_lookup(environment=environment)
-    with store.unit_of_work() as uow:
-        uow.environments.get(environment, lock=True)
-        draft = replace(
-            experiment,
-            status=ExperimentStatus.DRAFT,
-            created_at=uow.now,
-            started_at=None,
-            stopped_at=None,
-        )
-        created = uow.experiments.add(environment, draft, at=uow.now)
-        _audit(uow, AuditAction.EXPERIMENT_CREATED, (None, created), (actor, reason))
-        return created
+    validate_definition(experiment)
+    validate_lookup(environment=environment)
+    uow.environments.get(environment, lock=True)
+    draft = replace(
+        experiment,
+        status=ExperimentStatus.DRAFT,
+        created_at=uow.now,
+        started_at=None,
+        stopped_at=None,
+    )
+    created = uow.experiments.add(environment, draft, at=uow.now)
+    _audit(uow, AuditAction.EXPERIMENT_CREATED, (None, created), change)
+    return created
 
 
-def get_experiment(store: SqlStore, environment: str, key: str) -> ExperimentRecord:
+def get_experiment(uow: UnitOfWork, environment: str, key: str) -> ExperimentRecord:
     """Return one experiment. Raises ``NotFound`` (environment or experiment)."""
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        return existing_experiment(uow, environment, key)
+    validate_lookup(environment=environment, experiment=key)
+    return existing_experiment(uow, environment, key)
 
 
 def list_experiments(
-    store: SqlStore, environment: str, *, status: ExperimentStatus | str | None = None
+    uow: UnitOfWork, environment: str, *, status: ExperimentStatus | str | None = None
 ) -> list[ExperimentRecord]:
     """Return the environment's experiments (only those in ``status`` if given), by key.
 
@@ -97,95 +94,82 @@ def list_experiments(
         NotFound (environment). ValidationError: unknown status.
     """
     wanted = None if status is None else _status(status)
-    check_lookup(environment=environment)
-    with store.unit_of_work() as uow:
-        return uow.experiments.list(environment, status=wanted)
+    validate_lookup(environment=environment)
+    return uow.experiments.list(environment, status=wanted)
 
 
-def update_experiment(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
-    store: SqlStore,
+def update_experiment(
+    uow: UnitOfWork,
     environment: str,
     key: str,
     changes: ExperimentChanges,
     *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> ExperimentRecord:
     """Change coverage, description, or (drafts only) the arms. No change writes nothing.
 
     Raises:
-        NotFound. Conflict: stale ``expected_version``, or the experiment is stopped.
+        NotFound. Conflict: stale ``change.expected_version``, or the experiment is stopped.
         ValidationError: new arms for a started experiment, or a bad value.
     """
-    check_actor(actor, reason)
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = existing_experiment(uow, environment, key, lock=True)
-        check_version("experiment", _subject(current), expected_version, current.version)
-        _refuse_if_stopped(current, "changed")
-        changed = _changed(current, changes)
-        if changed == current.experiment:
-            return current
-        check_definition(changed)
-        updated = uow.experiments.save(environment, changed, at=uow.now)
-        _audit(uow, AuditAction.EXPERIMENT_UPDATED, (current, updated), (actor, reason))
-        return updated
+    validate_lookup(environment=environment, experiment=key)
+    current = existing_experiment(uow, environment, key, lock=True)
+    refuse_stale("experiment", _subject(current), change.expected_version, current.version)
+    _refuse_if_stopped(current, "changed")
+    changed = _changed(current, changes)
+    if changed == current.experiment:
+        return current
+    validate_definition(changed)
+    updated = uow.experiments.save(environment, changed, at=uow.now)
+    _audit(uow, AuditAction.EXPERIMENT_UPDATED, (current, updated), change)
+    return updated
 
 
 def start_experiment(
-    store: SqlStore,
+    uow: UnitOfWork,
     environment: str,
     key: str,
     *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> ExperimentRecord:
     """Start assigning and recording. Starting a running experiment changes nothing.
 
     Raises:
         NotFound. Conflict: the experiment is stopped (create a new one), or stale version.
     """
-    check_actor(actor, reason)
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = existing_experiment(uow, environment, key, lock=True)
-        check_version("experiment", _subject(current), expected_version, current.version)
-        _refuse_if_stopped(current, "started again")
-        if current.status is ExperimentStatus.RUNNING:
-            return current
-        running = replace(current.experiment, status=ExperimentStatus.RUNNING, started_at=uow.now)
-        started = uow.experiments.save(environment, running, at=uow.now)
-        _audit(uow, AuditAction.EXPERIMENT_STARTED, (current, started), (actor, reason))
-        return started
+    validate_lookup(environment=environment, experiment=key)
+    current = existing_experiment(uow, environment, key, lock=True)
+    refuse_stale("experiment", _subject(current), change.expected_version, current.version)
+    _refuse_if_stopped(current, "started again")
+    if current.status is ExperimentStatus.RUNNING:
+        return current
+    running = replace(current.experiment, status=ExperimentStatus.RUNNING, started_at=uow.now)
+    started = uow.experiments.save(environment, running, at=uow.now)
+    _audit(uow, AuditAction.EXPERIMENT_STARTED, (current, started), change)
+    return started
 
 
 def stop_experiment(
-    store: SqlStore,
+    uow: UnitOfWork,
     environment: str,
     key: str,
     *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> ExperimentRecord:
     """Stop for good: nothing more is recorded, results stay readable. Idempotent.
 
     Raises:
-        NotFound. Conflict: stale ``expected_version``.
+        NotFound. Conflict: stale ``change.expected_version``.
     """
-    check_actor(actor, reason)
-    check_lookup(environment=environment, experiment=key)
-    with store.unit_of_work() as uow:
-        current = existing_experiment(uow, environment, key, lock=True)
-        check_version("experiment", _subject(current), expected_version, current.version)
-        if current.status is ExperimentStatus.STOPPED:
-            return current
-        stopping = replace(current.experiment, status=ExperimentStatus.STOPPED, stopped_at=uow.now)
-        stopped = uow.experiments.save(environment, stopping, at=uow.now)
-        _audit(uow, AuditAction.EXPERIMENT_STOPPED, (current, stopped), (actor, reason))
-        return stopped
+    validate_lookup(environment=environment, experiment=key)
+    current = existing_experiment(uow, environment, key, lock=True)
+    refuse_stale("experiment", _subject(current), change.expected_version, current.version)
+    if current.status is ExperimentStatus.STOPPED:
+        return current
+    stopping = replace(current.experiment, status=ExperimentStatus.STOPPED, stopped_at=uow.now)
+    stopped = uow.experiments.save(environment, stopping, at=uow.now)
+    _audit(uow, AuditAction.EXPERIMENT_STOPPED, (current, stopped), change)
+    return stopped
 
 
 def existing_experiment(
@@ -270,19 +254,19 @@ def _audit(
     uow: UnitOfWork,
     action: AuditAction,
     states: tuple[ExperimentRecord | None, ExperimentRecord | None],
-    who: tuple[str, str | None],
+    change: Change,
 ) -> None:
     before, after = states
     subject = after or before
     if subject is None:  # an audit event is always about some experiment
         return
-    record(
+    record_audit(
         uow,
         action,
         subject=f"experiment:{subject.key}",
         environment=subject.environment,
         states=(_state(before), _state(after)),
-        who=who,
+        change=change,
     )
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rheostat.errors import NotFound
-from rheostat.service.guards import check_actor, check_lookup, check_version, record
-from rheostat.service.validation import canonical_environment, is_same_definition
-from rheostat.store import SqlStore
+from rheostat.flags.canonical import canonical_environment, is_same_definition
+from rheostat.inputs import validate_lookup
+from rheostat.service.audit import record_audit
+from rheostat.service.change import Change, refuse_stale
 from rheostat.store.records import AuditAction, FlagRecord
 from rheostat.store.repositories import FlagChange
 from rheostat.store.unit_of_work import UnitOfWork
@@ -31,12 +32,10 @@ Edit = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FlagWrite:
-    """Who writes, why, and on which version."""
+    """What is written (the audit action), by whom, why, and on which version."""
 
     action: AuditAction
-    actor: str
-    reason: str | None
-    expected_version: int | None = None
+    change: Change
     always: bool = False
     """Audit even when the definition does not change (a kill is always recorded)."""
 
@@ -98,14 +97,14 @@ def write_flag(
         FlagChange(
             expected_version=stored_version,
             action=write.action,
-            actor=write.actor,
-            reason=write.reason,
+            actor=write.change.actor,
+            reason=write.change.reason,
             at=uow.now,
             deleted=write.action is AuditAction.FLAG_DELETED,
         ),
     )
     deleted = write.action is AuditAction.FLAG_DELETED
-    record(
+    record_audit(
         uow,
         write.action,
         subject=f"flag:{key}",
@@ -114,42 +113,43 @@ def write_flag(
             None if current is None else audit_state(current),
             None if deleted else audit_state(written),
         ),
-        who=(write.actor, write.reason),
+        change=write.change,
     )
     uow.mark_changed(environment)
     return written
 
 
 def change_flag(
-    store: SqlStore, environment: str, key: str, edit: Edit, write: FlagWrite
+    uow: UnitOfWork, environment: str, key: str, edit: Edit, write: FlagWrite
 ) -> FlagRecord:
-    """Apply ``edit`` to the newest version of a live flag in one transaction.
+    """Apply ``edit`` to the newest version of a live flag, in ``uow``'s transaction.
+
+    The environment is locked first, so a change without ``expected_version`` is applied to
+    the flag as it is committed and never conflicts with a concurrent one.
 
     When the edit changes nothing, nothing is written (unless ``write.always``: then only an
     audit event is) and the current flag is returned.
 
     Raises:
-        NotFound, Conflict (``write.expected_version`` is stale), InvalidDefinition,
+        NotFound, Conflict (``write.change.expected_version`` is stale), InvalidDefinition,
         ValidationError (from ``edit``).
     """
-    check_actor(write.actor, write.reason)
-    check_lookup(environment=environment, flag=key)
-    with store.unit_of_work() as uow:
-        uow.environments.get(environment, lock=True)
-        current = live_flag(uow, environment, key, lock=True)
-        subject = {"environment": environment, "flag": key}
-        check_version("flag", subject, write.expected_version, current.version)
-        canonical = validate_flag(uow, environment, key, edit(current.definition))
-        if not is_same_definition(current.definition, canonical):
-            return write_flag(uow, current, canonical, write, target=(environment, key))
-        if write.always:
-            state = audit_state(current)
-            record(
-                uow,
-                write.action,
-                subject=f"flag:{key}",
-                environment=environment,
-                states=(state, state),
-                who=(write.actor, write.reason),
-            )
-        return current
+    validate_lookup(environment=environment, flag=key)
+    uow.environments.get(environment, lock=True)
+    current = live_flag(uow, environment, key, lock=True)
+    subject = {"environment": environment, "flag": key}
+    refuse_stale("flag", subject, write.change.expected_version, current.version)
+    canonical = validate_flag(uow, environment, key, edit(current.definition))
+    if not is_same_definition(current.definition, canonical):
+        return write_flag(uow, current, canonical, write, target=(environment, key))
+    if write.always:
+        state = audit_state(current)
+        record_audit(
+            uow,
+            write.action,
+            subject=f"flag:{key}",
+            environment=environment,
+            states=(state, state),
+            change=write.change,
+        )
+    return current

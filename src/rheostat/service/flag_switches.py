@@ -1,7 +1,9 @@
 """The targeted flag operations: on/off, kill switch, rollout percentage, allow-lists.
 
-Each is a pure edit (``flag_edits``) run through ``change_flag``: one transaction, a new
-version and an audit event, or nothing at all when the flag already is as asked.
+Each is a pure edit (``rheostat.flags.edits``) run through ``change_flag`` in the caller's
+transaction: a new version and an audit event, or nothing at all when the flag already is as
+asked. Each changes one thing and keeps the rest as stored, so ``change.expected_version`` is
+optional: without it the edit applies to the flag as it is committed.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from functools import partial
 from typing import Any
 
 from rheostat.errors import ValidationError
-from rheostat.service.flag_changes import FlagWrite, change_flag
-from rheostat.service.flag_edits import (
+from rheostat.flags.edits import (
     bool_variants,
     with_enabled,
     with_rollout,
     with_targets_added,
     with_targets_removed,
 )
-from rheostat.store import SqlStore
+from rheostat.service.change import Change
+from rheostat.service.flag_changes import FlagWrite, change_flag
 from rheostat.store.records import AuditAction, FlagRecord
+from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "add_flag_targets",
@@ -32,76 +35,37 @@ __all__ = [
 ]
 
 
-def enable_flag(
-    store: SqlStore,
-    environment: str,
-    key: str,
-    *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
-) -> FlagRecord:
+def enable_flag(uow: UnitOfWork, environment: str, key: str, *, change: Change) -> FlagRecord:
     """Turn the flag on (``enabled: true``); rules and targets apply again.
 
     A no-op (already on) returns the flag unchanged and writes nothing.
     """
-    write = FlagWrite(
-        action=AuditAction.FLAG_ENABLED,
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
-    )
-    return change_flag(store, environment, key, partial(with_enabled, enabled=True), write)
+    write = FlagWrite(action=AuditAction.FLAG_ENABLED, change=change)
+    return change_flag(uow, environment, key, partial(with_enabled, enabled=True), write)
 
 
-def disable_flag(
-    store: SqlStore,
-    environment: str,
-    key: str,
-    *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
-) -> FlagRecord:
+def disable_flag(uow: UnitOfWork, environment: str, key: str, *, change: Change) -> FlagRecord:
     """Turn the flag off (``enabled: false``): everyone gets the default variant.
 
     A no-op (already off) returns the flag unchanged and writes nothing.
     """
-    write = FlagWrite(
-        action=AuditAction.FLAG_DISABLED,
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
-    )
-    return change_flag(store, environment, key, partial(with_enabled, enabled=False), write)
+    write = FlagWrite(action=AuditAction.FLAG_DISABLED, change=change)
+    return change_flag(uow, environment, key, partial(with_enabled, enabled=False), write)
 
 
-def kill_flag(
-    store: SqlStore,
-    environment: str,
-    key: str,
-    *,
-    actor: str,
-    reason: str | None = None,
-) -> FlagRecord:
+def kill_flag(uow: UnitOfWork, environment: str, key: str, *, change: Change) -> FlagRecord:
     """Engage the kill switch: like ``disable_flag`` but never refused for a stale version.
 
     Audited as ``flag.killed`` even when the flag was already off (an emergency is recorded);
-    a new version is written only if the flag was on.
+    a new version is written only if the flag was on. ``change.expected_version`` is ignored.
     """
-    write = FlagWrite(action=AuditAction.FLAG_KILLED, actor=actor, reason=reason, always=True)
-    return change_flag(store, environment, key, partial(with_enabled, enabled=False), write)
+    unconditional = Change(actor=change.actor, reason=change.reason)
+    write = FlagWrite(action=AuditAction.FLAG_KILLED, change=unconditional, always=True)
+    return change_flag(uow, environment, key, partial(with_enabled, enabled=False), write)
 
 
-def set_rollout_percentage(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
-    store: SqlStore,
-    environment: str,
-    key: str,
-    percent: float,
-    *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+def set_rollout_percentage(
+    uow: UnitOfWork, environment: str, key: str, percent: float, *, change: Change
 ) -> FlagRecord:
     """Serve a bool flag's "on" variant to ``percent`` % of contexts (3 decimals).
 
@@ -110,32 +74,25 @@ def set_rollout_percentage(  # noqa: PLR0913  # store, subject, payload + keywor
     kept. Widening keeps everyone who already had "on" (the salt is unchanged).
 
     Raises:
-        ValidationError: ``percent`` outside [0, 100], or the flag is not a bool flag.
+        ValidationError: ``percent`` is not a number in [0, 100], or the flag is not a bool flag.
     """
-    write = FlagWrite(
-        action=AuditAction.FLAG_ROLLOUT_SET,
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
-    )
+    write = FlagWrite(action=AuditAction.FLAG_ROLLOUT_SET, change=change)
 
     def edit(definition: Mapping[str, Any]) -> Mapping[str, Any]:
         return with_rollout(definition, percent, key)
 
-    return change_flag(store, environment, key, edit, write)
+    return change_flag(uow, environment, key, edit, write)
 
 
-def add_flag_targets(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
-    store: SqlStore,
+def add_flag_targets(  # noqa: PLR0913  # uow, subject, then keyword-only users, groups, variant, change
+    uow: UnitOfWork,
     environment: str,
     key: str,
     *,
     users: Iterable[str] = (),
     groups: Iterable[str] = (),
     variant: str | None = None,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> FlagRecord:
     """Serve ``variant`` to these user keys and group members (an allow-list).
 
@@ -150,44 +107,32 @@ def add_flag_targets(  # noqa: PLR0913  # store, subject, payload + keyword-only
     user_list, group_list = _names(users, "users"), _names(groups, "groups")
     if not user_list and not group_list:
         raise ValidationError("name at least one user or group to add", details={"flag": key})
-    write = FlagWrite(
-        action=AuditAction.FLAG_TARGETS_ADDED,
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
-    )
+    write = FlagWrite(action=AuditAction.FLAG_TARGETS_ADDED, change=change)
 
     def edit(definition: Mapping[str, Any]) -> Mapping[str, Any]:
         served = variant if variant is not None else bool_variants(definition, key)[0]
         return with_targets_added(definition, served, users=user_list, groups=group_list)
 
-    return change_flag(store, environment, key, edit, write)
+    return change_flag(uow, environment, key, edit, write)
 
 
-def remove_flag_targets(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
-    store: SqlStore,
+def remove_flag_targets(  # uow, subject, then keyword-only users, groups, change
+    uow: UnitOfWork,
     environment: str,
     key: str,
     *,
     users: Iterable[str] = (),
     groups: Iterable[str] = (),
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> FlagRecord:
     """Remove these user keys and groups from every target of the flag."""
     user_list, group_list = _names(users, "users"), _names(groups, "groups")
-    write = FlagWrite(
-        action=AuditAction.FLAG_TARGETS_REMOVED,
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
-    )
+    write = FlagWrite(action=AuditAction.FLAG_TARGETS_REMOVED, change=change)
 
     def edit(definition: Mapping[str, Any]) -> Mapping[str, Any]:
         return with_targets_removed(definition, users=user_list, groups=group_list)
 
-    return change_flag(store, environment, key, edit, write)
+    return change_flag(uow, environment, key, edit, write)
 
 
 def _names(values: Iterable[str], field: str) -> list[str]:

@@ -18,9 +18,10 @@ class HealthStatus(StrEnum):
 
     HEALTHY = "healthy"
     DEGRADED = "degraded"
-    """The database answers but its schema is not at the newest revision."""
+    """The database answers but its schema is behind the code: serve, and migrate soon."""
     UNHEALTHY = "unhealthy"
-    """The database does not answer."""
+    """The database does not answer, or holds no rheostat schema: take this replica out of
+    the load balancer (``GET /health`` answers 503)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,7 +29,8 @@ class Health:
     """What ``GET /health`` reports.
 
     Attributes:
-        database: ``connected``, ``outdated`` (schema behind the code) or ``unreachable``.
+        database: ``connected``, ``outdated`` (schema behind the code), ``missing`` (no schema
+            at all: run ``rheostat migrate-db``) or ``unreachable``.
         schema_revision: the database's Alembic revision, ``None`` if unknown.
         kill_switches: environment -> flag -> engaged (``True`` = the flag is turned off).
         error: why the database check failed, when it did.
@@ -47,18 +49,28 @@ class Health:
 
 
 def check_health(store: SqlStore) -> Health:
-    """Check the database and collect kill switches. Never raises: failure is a value."""
+    """Check the database and collect kill switches. Never raises: failure is a value.
+
+    Unlike the other services it takes the store, not a transaction: it is a probe that opens
+    its own connection and read-only transaction, and reports their failure as a value.
+    """
     try:
         revision = store.schema_revision()
+        if revision is None:
+            return Health(
+                status=HealthStatus.UNHEALTHY,
+                database="missing",
+                error="the database has no rheostat schema; run `rheostat migrate-db`",
+            )
         if revision != head_revision():
             return Health(
                 status=HealthStatus.DEGRADED,
                 database="outdated",
                 schema_revision=revision,
-                error=f"schema at {revision}, code expects {head_revision()};"
-                " run `rheostat migrate-db`",
+                error=f"the schema is at revision {revision} but this rheostat expects"
+                f" {head_revision()}; run `rheostat migrate-db`",
             )
-        with store.unit_of_work() as uow:
+        with store.reading() as uow:
             flags = uow.flags.list_all()
     except RheostatError as error:
         return Health(

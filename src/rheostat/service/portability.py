@@ -8,11 +8,11 @@ from enum import StrEnum
 from typing import Any
 
 from rheostat.errors import InvalidDefinition, ValidationError
+from rheostat.flags.canonical import canonical_environment, is_same_definition
+from rheostat.inputs import validate_key, validate_lookup
+from rheostat.service.change import Change
 from rheostat.service.flag_changes import FlagWrite, write_flag
-from rheostat.service.guards import check_actor, check_key, check_lookup
 from rheostat.service.segments import record_segment_change
-from rheostat.service.validation import canonical_environment, is_same_definition
-from rheostat.store import SqlStore
 from rheostat.store.records import AuditAction, FlagRecord, SegmentRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -57,30 +57,28 @@ class ImportResult:
         )
 
 
-def export_flags(store: SqlStore, environment: str) -> dict[str, Any]:
+def export_flags(uow: UnitOfWork, environment: str) -> dict[str, Any]:
     """Return the environment as a native document (``version``, ``segments``, ``flags``).
 
     ``import_flags`` of the result into an empty environment recreates it. Raises ``NotFound``.
     """
-    check_lookup(environment=environment)
-    with store.unit_of_work(consistent_read=True) as uow:
-        uow.environments.get(environment)
-        return {
-            "version": 1,
-            "segments": {s.key: dict(s.definition) for s in uow.segments.list(environment)},
-            "flags": {f.key: dict(f.definition) for f in uow.flags.list(environment)},
-        }
+    validate_lookup(environment=environment)
+    uow.environments.get(environment)
+    return {
+        "version": 1,
+        "segments": {s.key: dict(s.definition) for s in uow.segments.list(environment)},
+        "flags": {f.key: dict(f.definition) for f in uow.flags.list(environment)},
+    }
 
 
-def import_flags(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
-    store: SqlStore,
+def import_flags(
+    uow: UnitOfWork,
     environment: str,
     document: Mapping[str, Any],
     *,
     mode: ImportMode | str = ImportMode.MERGE,
     dry_run: bool = False,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> ImportResult:
     """Load a native document into ``environment``: all of it, or nothing.
 
@@ -94,19 +92,17 @@ def import_flags(  # noqa: PLR0913  # store, subject, payload + keyword-only ver
         NotFound (environment), InvalidDefinition (naming the path), ValidationError (mode),
         Conflict (replace would delete a flag another one depends on).
     """
-    check_actor(actor, reason)
     chosen = _mode(mode)
     incoming_flags, incoming_segments = _parts(document)
-    check_lookup(environment=environment)
-    with store.unit_of_work() as uow:
-        uow.environments.get(environment, lock=True)
-        flags = {flag.key: flag for flag in uow.flags.list(environment)}
-        segments = {segment.key: segment for segment in uow.segments.list(environment)}
-        wanted = _merged(chosen, (flags, segments), (incoming_flags, incoming_segments))
-        result = _plan(flags, segments, wanted)
-        if not dry_run:
-            _apply(uow, environment, result, wanted, (flags, segments), (actor, reason))
-        return result
+    validate_lookup(environment=environment)
+    uow.environments.get(environment, lock=True)
+    flags = {flag.key: flag for flag in uow.flags.list(environment)}
+    segments = {segment.key: segment for segment in uow.segments.list(environment)}
+    wanted = _merged(chosen, (flags, segments), (incoming_flags, incoming_segments))
+    result = _plan(flags, segments, wanted)
+    if not dry_run:
+        _apply(uow, environment, result, wanted, (flags, segments), change)
+    return result
 
 
 Stored = tuple[dict[str, FlagRecord], dict[str, SegmentRecord]]
@@ -139,9 +135,9 @@ def _parts(document: Mapping[str, Any]) -> Incoming:
         if not isinstance(part, Mapping):
             raise InvalidDefinition(name, "must be a mapping of keys to definitions")
     for key in flags:
-        check_key(key, "flag")
+        validate_key(key, "flag")
     for key in segments:
-        check_key(key, "segment")
+        validate_key(key, "segment")
     return flags, segments
 
 
@@ -190,16 +186,15 @@ def _apply(
     result: ImportResult,
     wanted: Any,
     stored: Stored,
-    who: tuple[str, str | None],
+    change: Change,
 ) -> None:
-    actor, reason = who
-    _apply_segments(uow, environment, result, wanted["segments"], stored[1], who)
+    _apply_segments(uow, environment, result, wanted["segments"], stored[1], change)
     for key in (*result.created, *result.updated):
         current = stored[0].get(key) or _deleted_flag(uow, environment, key)
-        write = FlagWrite(action=AuditAction.FLAG_IMPORTED, actor=actor, reason=reason)
+        write = FlagWrite(action=AuditAction.FLAG_IMPORTED, change=change)
         write_flag(uow, current, wanted["flags"][key], write, target=(environment, key))
     for key in result.deleted:
-        write = FlagWrite(action=AuditAction.FLAG_DELETED, actor=actor, reason=reason)
+        write = FlagWrite(action=AuditAction.FLAG_DELETED, change=change)
         current = stored[0][key]
         write_flag(uow, current, current.definition, write, target=(environment, key))
 
@@ -216,7 +211,7 @@ def _apply_segments(
     result: ImportResult,
     wanted: Mapping[str, Any],
     stored: Mapping[str, SegmentRecord],
-    who: tuple[str, str | None],
+    change: Change,
 ) -> None:
     written: list[tuple[AuditAction, str, SegmentRecord | None, SegmentRecord | None]] = []
     for key in result.segments_created:
@@ -229,7 +224,7 @@ def _apply_segments(
         uow.segments.delete(environment, key)
         written.append((AuditAction.SEGMENT_DELETED, key, stored[key], None))
     for action, key, before, after in written:
-        record_segment_change(uow, action, (environment, key), (before, after), who)
+        record_segment_change(uow, action, (environment, key), (before, after), change)
 
 
 def _or_empty(part: Any) -> Any:

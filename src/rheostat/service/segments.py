@@ -10,17 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from rheostat.errors import AlreadyExists, Conflict, NotFound
-from rheostat.service.flag_edits import segment_users
-from rheostat.service.guards import (
-    check_actor,
-    check_key,
-    check_lookup,
-    check_version,
-    record,
-    required_version,
-)
-from rheostat.service.validation import canonical_environment, is_same_definition
-from rheostat.store import SqlStore
+from rheostat.flags.canonical import canonical_environment, is_same_definition
+from rheostat.flags.edits import segment_users
+from rheostat.inputs import validate_key, validate_lookup
+from rheostat.service.audit import record_audit
+from rheostat.service.change import Change, refuse_stale
 from rheostat.store.records import AuditAction, SegmentRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -35,60 +29,57 @@ __all__ = [
 
 
 def create_segment(
-    store: SqlStore,
+    uow: UnitOfWork,
     environment: str,
     key: str,
     definition: Mapping[str, Any],
     *,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> SegmentRecord:
     """Create a segment (``{"conditions": [...], "description": "..."}``).
 
     Raises:
         NotFound (environment), ValidationError (key), InvalidDefinition, AlreadyExists.
     """
-    check_key(key, "segment")
-    check_actor(actor, reason)
-    check_lookup(environment=environment)
-    with store.unit_of_work() as uow:
-        uow.environments.get(environment, lock=True)
-        if uow.segments.find(environment, key) is not None:
-            raise AlreadyExists(
-                f"segment {key!r} already exists in environment {environment!r}",
-                details={"environment": environment, "segment": key},
-            )
-        canonical = _validated(uow, environment, key, definition)
-        created = uow.segments.add(environment, key, canonical, at=uow.now)
-        record_segment_change(
-            uow, AuditAction.SEGMENT_CREATED, (environment, key), (None, created), (actor, reason)
+    validate_key(key, "segment")
+    validate_lookup(environment=environment)
+    uow.environments.get(environment, lock=True)
+    if uow.segments.find(environment, key) is not None:
+        raise AlreadyExists(
+            f"segment {key!r} already exists in environment {environment!r}",
+            details={"environment": environment, "segment": key},
         )
-        return created
+    canonical = _validated(uow, environment, key, definition)
+    created = uow.segments.add(environment, key, canonical, at=uow.now)
+    record_segment_change(
+        uow,
+        AuditAction.SEGMENT_CREATED,
+        (environment, key),
+        (None, created),
+        change,
+    )
+    return created
 
 
-def get_segment(store: SqlStore, environment: str, key: str) -> SegmentRecord:
+def get_segment(uow: UnitOfWork, environment: str, key: str) -> SegmentRecord:
     """Return one segment. Raises ``NotFound``."""
-    check_lookup(environment=environment, segment=key)
-    with store.unit_of_work() as uow:
-        return _existing(uow, environment, key)
+    validate_lookup(environment=environment, segment=key)
+    return _existing(uow, environment, key)
 
 
-def list_segments(store: SqlStore, environment: str) -> list[SegmentRecord]:
+def list_segments(uow: UnitOfWork, environment: str) -> list[SegmentRecord]:
     """Return the environment's segments, sorted by key. Raises ``NotFound`` (environment)."""
-    check_lookup(environment=environment)
-    with store.unit_of_work() as uow:
-        return uow.segments.list(environment)
+    validate_lookup(environment=environment)
+    return uow.segments.list(environment)
 
 
-def update_segment(  # noqa: PLR0913  # store, subject, payload + keyword-only version, actor, reason (issue 4)
-    store: SqlStore,
+def update_segment(
+    uow: UnitOfWork,
     environment: str,
     key: str,
     definition: Mapping[str, Any],
     *,
-    expected_version: int,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> SegmentRecord:
     """Replace a segment's definition.
 
@@ -96,43 +87,39 @@ def update_segment(  # noqa: PLR0913  # store, subject, payload + keyword-only v
     each gets a ``flag.segment_changed`` audit event (``record_segment_change``).
 
     Raises:
-        ValidationError (no ``expected_version``), NotFound, InvalidDefinition,
-        Conflict (stale ``expected_version``).
+        ValidationError (no ``change.expected_version``), NotFound, InvalidDefinition,
+        Conflict (stale ``change.expected_version``).
     """
-    check_actor(actor, reason)
-    required_version(expected_version)
-    check_lookup(environment=environment, segment=key)
-    with store.unit_of_work() as uow:
-        uow.environments.get(environment, lock=True)
-        current = _existing(uow, environment, key, lock=True)
-        check_version(
-            "segment",
-            {"environment": environment, "segment": key},
-            expected_version,
-            current.version,
-        )
-        canonical = _validated(uow, environment, key, definition)
-        if is_same_definition(current.definition, canonical):
-            return current
-        updated = uow.segments.save(environment, key, canonical, at=uow.now)
-        record_segment_change(
-            uow,
-            AuditAction.SEGMENT_UPDATED,
-            (environment, key),
-            (current, updated),
-            (actor, reason),
-        )
-        return updated
+    change.required_version()
+    validate_lookup(environment=environment, segment=key)
+    uow.environments.get(environment, lock=True)
+    current = _existing(uow, environment, key, lock=True)
+    refuse_stale(
+        "segment",
+        {"environment": environment, "segment": key},
+        change.expected_version,
+        current.version,
+    )
+    canonical = _validated(uow, environment, key, definition)
+    if is_same_definition(current.definition, canonical):
+        return current
+    updated = uow.segments.save(environment, key, canonical, at=uow.now)
+    record_segment_change(
+        uow,
+        AuditAction.SEGMENT_UPDATED,
+        (environment, key),
+        (current, updated),
+        change,
+    )
+    return updated
 
 
 def delete_segment(
-    store: SqlStore,
+    uow: UnitOfWork,
     environment: str,
     key: str,
     *,
-    expected_version: int | None = None,
-    actor: str,
-    reason: str | None = None,
+    change: Change,
 ) -> None:
     """Delete a segment that no flag uses.
 
@@ -140,28 +127,30 @@ def delete_segment(
         NotFound. Conflict: a flag still uses it (``details["flags"]`` names them), or the
         version is stale.
     """
-    check_actor(actor, reason)
-    check_lookup(environment=environment, segment=key)
-    with store.unit_of_work() as uow:
-        uow.environments.get(environment, lock=True)
-        current = _existing(uow, environment, key, lock=True)
-        check_version(
-            "segment",
-            {"environment": environment, "segment": key},
-            expected_version,
-            current.version,
+    validate_lookup(environment=environment, segment=key)
+    uow.environments.get(environment, lock=True)
+    current = _existing(uow, environment, key, lock=True)
+    refuse_stale(
+        "segment",
+        {"environment": environment, "segment": key},
+        change.expected_version,
+        current.version,
+    )
+    flags = {flag.key: flag.definition for flag in uow.flags.list(environment)}
+    users = segment_users(flags, key)
+    if users:
+        raise Conflict(
+            f"segment {key!r} is used by flag(s) {', '.join(users)}; change them first",
+            details={"environment": environment, "segment": key, "flags": users},
         )
-        flags = {flag.key: flag.definition for flag in uow.flags.list(environment)}
-        users = segment_users(flags, key)
-        if users:
-            raise Conflict(
-                f"segment {key!r} is used by flag(s) {', '.join(users)}; change them first",
-                details={"environment": environment, "segment": key, "flags": users},
-            )
-        uow.segments.delete(environment, key)
-        record_segment_change(
-            uow, AuditAction.SEGMENT_DELETED, (environment, key), (current, None), (actor, reason)
-        )
+    uow.segments.delete(environment, key)
+    record_segment_change(
+        uow,
+        AuditAction.SEGMENT_DELETED,
+        (environment, key),
+        (current, None),
+        change,
+    )
 
 
 def _existing(uow: UnitOfWork, environment: str, key: str, *, lock: bool = False) -> SegmentRecord:
@@ -189,7 +178,7 @@ def record_segment_change(
     action: AuditAction,
     target: tuple[str, str],
     states: tuple[SegmentRecord | None, SegmentRecord | None],
-    who: tuple[str, str | None],
+    change: Change,
 ) -> None:
     """Audit a segment change of ``target`` (environment, key) and mark the environment changed.
 
@@ -200,16 +189,16 @@ def record_segment_change(
     """
     environment, key = target
     before, after = states
-    record(
+    record_audit(
         uow,
         action,
         subject=f"segment:{key}",
         environment=environment,
         states=(_state(before), _state(after)),
-        who=who,
+        change=change,
     )
     if action is AuditAction.SEGMENT_UPDATED:
-        _record_for_flags(uow, target, (_flag_view(key, before), _flag_view(key, after)), who)
+        _record_for_flags(uow, target, (_flag_view(key, before), _flag_view(key, after)), change)
     uow.mark_changed(environment)
 
 
@@ -217,18 +206,18 @@ def _record_for_flags(
     uow: UnitOfWork,
     target: tuple[str, str],
     states: tuple[dict[str, Any] | None, dict[str, Any] | None],
-    who: tuple[str, str | None],
+    change: Change,
 ) -> None:
     environment, key = target
     flags = {flag.key: flag.definition for flag in uow.flags.list(environment)}
     for flag in segment_users(flags, key):
-        record(
+        record_audit(
             uow,
             AuditAction.FLAG_SEGMENT_CHANGED,
             subject=f"flag:{flag}",
             environment=environment,
             states=states,
-            who=who,
+            change=change,
         )
 
 

@@ -10,11 +10,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from rheostat.flags.edits import on_share, on_variant, rollout_percent, targeted_counts
+from rheostat.inputs import validate_lookup
 from rheostat.service.flag_changes import flag_not_found, live_flag
-from rheostat.service.flag_edits import on_share, on_variant, rollout_percent, targeted_counts
-from rheostat.service.guards import check_lookup
-from rheostat.store import SqlStore
 from rheostat.store.records import FlagRecord
+from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "FlagState",
@@ -98,13 +98,12 @@ class FlagStats:
     last_changed_by: str
 
 
-def snapshot(store: SqlStore, environment: str) -> Snapshot:
+def snapshot(uow: UnitOfWork, environment: str) -> Snapshot:
     """Return the environment's flags and segments for SDKs. Raises ``NotFound``."""
-    check_lookup(environment=environment)
-    with store.unit_of_work(consistent_read=True) as uow:
-        uow.environments.get(environment)
-        flags = uow.flags.list(environment)
-        segments = uow.segments.list(environment)
+    validate_lookup(environment=environment)
+    uow.environments.get(environment)
+    flags = uow.flags.list(environment)
+    segments = uow.segments.list(environment)
     document = {
         "version": 1,
         "segments": {segment.key: dict(segment.definition) for segment in segments},
@@ -113,7 +112,7 @@ def snapshot(store: SqlStore, environment: str) -> Snapshot:
     return Snapshot(environment=environment, document=document, etag=entity_tag(document))
 
 
-def rollout_status(store: SqlStore, environment: str | None = None) -> list[RolloutStatus]:
+def rollout_status(uow: UnitOfWork, environment: str | None = None) -> list[RolloutStatus]:
     """Return every flag with its state and rollout percentage, sorted by environment, key.
 
     Args:
@@ -123,26 +122,24 @@ def rollout_status(store: SqlStore, environment: str | None = None) -> list[Roll
         NotFound: the environment does not exist.
     """
     if environment is not None:
-        check_lookup(environment=environment)
-    with store.unit_of_work() as uow:
-        if environment is None:
-            flags = uow.flags.list_all()
-        else:
-            uow.environments.get(environment)
-            flags = uow.flags.list(environment)
+        validate_lookup(environment=environment)
+    if environment is None:
+        flags = uow.flags.list_all()
+    else:
+        uow.environments.get(environment)
+        flags = uow.flags.list(environment)
     return [_status_row(flag) for flag in flags]
 
 
-def flag_stats(store: SqlStore, environment: str, key: str) -> FlagStats:
+def flag_stats(uow: UnitOfWork, environment: str, key: str) -> FlagStats:
     """Return state, rollout share, targeting counts and history size of a flag.
 
     Raises:
         NotFound: no such environment or flag.
     """
-    check_lookup(environment=environment, flag=key)
-    with store.unit_of_work() as uow:
-        flag = live_flag(uow, environment, key)
-        history = uow.flags.history(environment, key)
+    validate_lookup(environment=environment, flag=key)
+    flag = live_flag(uow, environment, key)
+    history = uow.flags.history(environment, key)
     if not history:
         raise flag_not_found(environment, key)
     users, groups = targeted_counts(flag.definition)

@@ -6,6 +6,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -80,23 +81,40 @@ class SqlStore:
         self.engine.dispose()
 
     @contextmanager
-    def unit_of_work(self, *, consistent_read: bool = False) -> Iterator[UnitOfWork]:
-        """One transaction: commit when the block ends normally, roll back on any exception.
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """One read-write transaction: commit when the block ends normally, else roll back.
+
+        The edge (an HTTP request, a CLI command, a controller tick) opens it and passes it to
+        as many service calls as its change needs; they all commit together or not at all.
+        Change listeners and ``after_commit`` callbacks run after the commit, never before.
+        On SQLite it holds the write lock from its first statement (``BEGIN IMMEDIATE``), so
+        read-check-write is atomic; readers (``reading``) are not blocked by it (WAL).
 
         Database failures surface as ``StorageError``; rheostat errors pass through unchanged.
-
-        Args:
-            consistent_read: every query sees the same committed state (REPEATABLE READ on
-                PostgreSQL; SQLite transactions here are serialised anyway). For reads that
-                span several tables, such as a snapshot of flags and their segments.
         """
+        with self._transaction(read_only=False) as unit:
+            yield unit
+        unit.run_after_commit()
+        for environment in sorted(unit.changed_environments):
+            self._notify(environment)
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """One read-only transaction that sees one committed state throughout.
+
+        REPEATABLE READ, READ ONLY on PostgreSQL; a deferred transaction on SQLite, which takes
+        no lock, so a long write never makes readers wait. Writing in it fails.
+        """
+        with self._transaction(read_only=True) as unit:
+            yield unit
+
+    @contextmanager
+    def _transaction(self, *, read_only: bool) -> Iterator[UnitOfWork]:
         with self._sessions() as session:
             try:
                 with session.begin():
-                    _begin(
-                        session, consistent_read=consistent_read and self.dialect == "postgresql"
-                    )
-                    unit = UnitOfWork(session, clock=self.clock)
+                    _begin(session, read_only=read_only)
+                    unit = UnitOfWork(session, clock=self.clock, read_only=read_only)
                     yield unit
             except RheostatError:
                 raise
@@ -108,9 +126,6 @@ class SqlStore:
                 raise StorageError(f"the database failed: {_first_line(error)}") from error
             except SQLAlchemyError as error:
                 raise StorageError(f"the database layer failed: {_first_line(error)}") from error
-        unit.run_after_commit()
-        for environment in sorted(unit.changed_environments):
-            self._notify(environment)
 
     def add_change_listener(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(environment)`` after each commit that changed its flags or segments.
@@ -147,16 +162,24 @@ class SqlStore:
         return self._sessions()
 
 
-def _begin(session: Session, *, consistent_read: bool) -> None:
+_READ_ONLY = "rheostat_read_only"
+"""Execution option that marks a read-only transaction (read by the SQLite begin hook)."""
+
+
+def _begin(session: Session, *, read_only: bool) -> None:
     """Start the transaction now (on SQLite: wait here for the write lock, BEGIN IMMEDIATE).
 
     The unit of work reads its clock only after this, so its time is never earlier than the
     moment it could start writing.
     """
-    if consistent_read:
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
+    if not read_only:
         session.connection()
+    elif session.get_bind().dialect.name == "postgresql":
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+    else:
+        session.connection(execution_options={_READ_ONLY: True})
 
 
 def _first_line(error: BaseException) -> str:
@@ -169,9 +192,27 @@ def build_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": _SQLITE_TIMEOUT_S})
+    event.listen(engine, "do_connect", lambda *_: _require_sqlite_folder(parsed))
     event.listen(engine, "connect", _configure_sqlite)
-    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "begin", _begin_sqlite)
+    event.listen(engine, "commit", _end_sqlite)
+    event.listen(engine, "rollback", _end_sqlite)
     return engine
+
+
+def _require_sqlite_folder(url: URL) -> None:
+    """Refuse to connect to a SQLite file whose folder does not exist, naming it (SQLite
+    itself only says "unable to open database file")."""
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().absolute().parent
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"the SQLite database {database!r} cannot be created: its folder {str(folder)!r}"
+            " does not exist; create it or point RHEOSTAT_DATABASE_URL elsewhere",
+            details={"path": database, "folder": str(folder)},
+        )
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -185,5 +226,17 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin_sqlite(connection: Any) -> None:
+    # A writer takes the write lock at once (BEGIN IMMEDIATE): no other writer can slip in
+    # between its read and its write. A reader takes no lock (deferred BEGIN; WAL gives it a
+    # snapshot), and query_only makes a write attempted in it fail instead of taking the lock.
+    if connection.get_execution_options().get(_READ_ONLY, False):
+        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("PRAGMA query_only = ON")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _end_sqlite(connection: Any) -> None:
+    if connection.get_execution_options().get(_READ_ONLY, False):
+        connection.exec_driver_sql("PRAGMA query_only = OFF")

@@ -13,7 +13,7 @@ from rheostat.errors import StorageError
 
 __all__ = ["current_revision", "head_revision", "upgrade_to_head"]
 
-SCRIPT_LOCATION = "rheostat:migrations"
+SCRIPT_LOCATION = "rheostat.store:migrations"
 _MIGRATION_LOCK_ID = 7_406_519_283
 """PostgreSQL advisory lock key: concurrent ``migrate-db`` runs take turns."""
 

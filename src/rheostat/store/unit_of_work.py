@@ -24,12 +24,14 @@ class UnitOfWork:
     """Repositories sharing one session; ``SqlStore.unit_of_work`` commits or rolls back.
 
     Attributes:
+        read_only: opened with ``SqlStore.reading``: a write in it fails.
         changed_environments: environments whose flags or segments this transaction changed;
             the store tells its change listeners after commit.
     """
 
-    def __init__(self, session: Session, *, clock: Clock) -> None:
+    def __init__(self, session: Session, *, clock: Clock, read_only: bool = False) -> None:
         self.session = session
+        self.read_only = read_only
         self._clock = clock
         self._now: datetime | None = None
         self.environments = EnvironmentRepository(session)

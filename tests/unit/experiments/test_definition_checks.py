@@ -8,11 +8,11 @@ import pytest
 
 from rheostat.errors import ValidationError
 from rheostat.experiments import Arm, Experiment, MetricSpec
-from rheostat.service.experiment_checks import (
+from rheostat.experiments.validate import (
     MAX_BATCH,
     assignment_flags,
-    check_batch,
-    check_definition,
+    validate_batch,
+    validate_definition,
 )
 
 EXPERIMENT = Experiment(
@@ -45,13 +45,13 @@ def test_a_bad_definition_is_refused_naming_the_field(
 ) -> None:
     # Given an experiment with one bad part / When it is checked / Then the field is named
     with pytest.raises(ValidationError) as refused:
-        check_definition(replace(EXPERIMENT, **change))
+        validate_definition(replace(EXPERIMENT, **change))
     assert refused.value.details["field"] == field
 
 
 def test_a_good_definition_passes_and_its_flags_are_shared() -> None:
     # Given a valid experiment / When it is checked and its flags built twice
-    check_definition(replace(EXPERIMENT, duration_days=7, metrics=(MetricSpec(name="ok"),)))
+    validate_definition(replace(EXPERIMENT, duration_days=7, metrics=(MetricSpec(name="ok"),)))
     first = assignment_flags(EXPERIMENT.key, EXPERIMENT.arms, EXPERIMENT.coverage_percent)
     second = assignment_flags(EXPERIMENT.key, EXPERIMENT.arms, EXPERIMENT.coverage_percent)
 
@@ -61,8 +61,8 @@ def test_a_good_definition_passes_and_its_flags_are_shared() -> None:
 
 def test_batches_are_lists_of_bounded_size() -> None:
     # Given / When / Then
-    check_batch([], "events")
+    validate_batch([], "events")
     with pytest.raises(ValidationError, match="at most 10000"):
-        check_batch([None] * (MAX_BATCH + 1), "events")
+        validate_batch([None] * (MAX_BATCH + 1), "events")
     with pytest.raises(ValidationError, match="must be a list"):
-        check_batch("abc", "events")
+        validate_batch("abc", "events")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rheostat.experiments import Arm, ArmData, Experiment, MetricKind, MetricSpec, analyze
-from rheostat.service.experiment_documents import results_document
+from rheostat.experiments.documents import results_document
 from rheostat.service.experiment_traffic import window_of
 from rheostat.stats import ProportionStats, SampleStats
 

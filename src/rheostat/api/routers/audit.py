@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from rheostat import service
-from rheostat.api.deps import AdminKey, StoreDep
+from rheostat.api.deps import AdminKey, Transaction
 from rheostat.api.schemas.audit import AuditEventList, AuditEventPublic
 from rheostat.api.schemas.common import MAX_EVENT_ID
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 @router.get("")
 def list_audit_events(
-    store: StoreDep,
+    uow: Transaction,
     _: AdminKey,
     environment: Annotated[str | None, Query(description="only this environment")] = None,
     subject: Annotated[str | None, Query(description="flag:<key>, segment:<key>...")] = None,
@@ -29,7 +29,7 @@ def list_audit_events(
 ) -> AuditEventList:
     """Page through the audit log; pass ``next_before_id`` back as ``before_id``."""
     events = service.list_audit_events(
-        store, environment=environment, subject=subject, limit=limit, before_id=before_id
+        uow, environment=environment, subject=subject, limit=limit, before_id=before_id
     )
     next_before = events[-1].id if len(events) == limit else None
     return AuditEventList(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from rheostat import service
-from rheostat.api.deps import AnyKey, StoreDep
+from rheostat.api.deps import AnyKey, Transaction
 from rheostat.errors import ValidationError
 from rheostat.service import ApiKey, ApiKeyScope
 
@@ -32,7 +32,7 @@ _DOCUMENT_EXAMPLE: dict[str, Any] = {"version": 1, "segments": {}, "flags": {}}
     },
 )
 def client_flags(
-    store: StoreDep,
+    uow: Transaction,
     api_key: AnyKey,
     environment: Annotated[str | None, Query(description="required for admin keys")] = None,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
@@ -40,7 +40,7 @@ def client_flags(
     """Return every flag and segment of the environment, ready for ``FlagSet.from_dict``."""
     target = _environment_for(api_key, environment)
     service.authorize(api_key, ApiKeyScope.SDK, target)
-    current = service.snapshot(store, target)
+    current = service.snapshot(uow, target)
     headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and is_etag_matched(if_none_match, current.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from rheostat import service
-from rheostat.api.deps import AdminKey, StoreDep
+from rheostat.api.deps import AdminKey, Transaction
 from rheostat.api.schemas.status import RolloutStatusList, RolloutStatusPublic
 
 __all__ = ["router"]
@@ -17,10 +17,10 @@ router = APIRouter(prefix="/api/v1/config", tags=["status"])
 
 @router.get("/flags")
 def rollout_status(
-    store: StoreDep,
+    uow: Transaction,
     _: AdminKey,
     environment: Annotated[str | None, Query(description="only this environment")] = None,
 ) -> RolloutStatusList:
     """Every flag of every environment (or of one) with its state and rollout percentage."""
-    rows = service.rollout_status(store, environment)
+    rows = service.rollout_status(uow, environment)
     return RolloutStatusList(flags=[RolloutStatusPublic.from_record(row) for row in rows])

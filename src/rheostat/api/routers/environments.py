@@ -11,7 +11,7 @@ from rheostat.api.auth import actor_for
 from rheostat.api.deps import (
     AdminKey,
     IfMatch,
-    StoreDep,
+    Transaction,
     require_expected_version,
     resolve_expected_version,
 )
@@ -30,51 +30,55 @@ router = APIRouter(prefix="/api/v1/environments", tags=["environments"])
 
 
 @router.get("")
-def list_environments(store: StoreDep, _: AdminKey) -> ItemList[EnvironmentPublic]:
+def list_environments(uow: Transaction, _: AdminKey) -> ItemList[EnvironmentPublic]:
     """List every environment, sorted by key."""
-    records = service.list_environments(store)
+    records = service.list_environments(uow)
     return ItemList(items=[EnvironmentPublic.from_record(record) for record in records])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_environment(
-    body: EnvironmentCreate, store: StoreDep, api_key: AdminKey
+    body: EnvironmentCreate, uow: Transaction, api_key: AdminKey
 ) -> EnvironmentPublic:
     """Create an environment."""
     record = service.create_environment(
-        store,
+        uow,
         body.key,
         name=body.name,
         description=body.description,
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+        ),
     )
     return EnvironmentPublic.from_record(record)
 
 
 @router.get("/{environment}")
-def get_environment(environment: str, store: StoreDep, _: AdminKey) -> EnvironmentPublic:
+def get_environment(environment: str, uow: Transaction, _: AdminKey) -> EnvironmentPublic:
     """Return one environment."""
-    return EnvironmentPublic.from_record(service.get_environment(store, environment))
+    return EnvironmentPublic.from_record(service.get_environment(uow, environment))
 
 
 @router.patch("/{environment}")
 def update_environment(
     environment: str,
     body: EnvironmentUpdate,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     if_match: IfMatch = None,
 ) -> EnvironmentPublic:
     """Change an environment's name or description (name the version you read)."""
     record = service.update_environment(
-        store,
+        uow,
         environment,
-        expected_version=require_expected_version(body.expected_version, if_match),
         name=body.name,
         description=body.description,
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=require_expected_version(body.expected_version, if_match),
+        ),
     )
     return EnvironmentPublic.from_record(record)
 
@@ -82,7 +86,7 @@ def update_environment(
 @router.delete("/{environment}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_environment(
     environment: str,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     expected_version: VersionQuery = None,
     reason: ReasonQuery = None,
@@ -90,33 +94,37 @@ def delete_environment(
 ) -> Response:
     """Delete an empty environment (no flags, segments or active SDK keys)."""
     service.delete_environment(
-        store,
+        uow,
         environment,
-        expected_version=resolve_expected_version(expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=reason,
+            expected_version=resolve_expected_version(expected_version, if_match),
+        ),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{environment}/export")
-def export_environment(environment: str, store: StoreDep, _: AdminKey) -> dict[str, Any]:
+def export_environment(environment: str, uow: Transaction, _: AdminKey) -> dict[str, Any]:
     """Return the environment as a native document (``version``, ``segments``, ``flags``)."""
-    return service.export_flags(store, environment)
+    return service.export_flags(uow, environment)
 
 
 @router.post("/{environment}/import")
 def import_environment(
-    environment: str, body: ImportRequest, store: StoreDep, api_key: AdminKey
+    environment: str, body: ImportRequest, uow: Transaction, api_key: AdminKey
 ) -> ImportResultPublic:
     """Load a native document: merge (keep what it does not mention) or replace."""
     result = service.import_flags(
-        store,
+        uow,
         environment,
         body.document,
         mode=body.mode,
         dry_run=body.dry_run,
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+        ),
     )
     return ImportResultPublic.from_record(result, dry_run=body.dry_run)

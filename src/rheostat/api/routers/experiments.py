@@ -21,7 +21,7 @@ from rheostat.api.deps import (
     AnyKey,
     EnvironmentQuery,
     IfMatch,
-    StoreDep,
+    Transaction,
     resolve_expected_version,
     version_etag,
 )
@@ -64,12 +64,12 @@ def _public(record: ExperimentRecord, response: Response) -> ExperimentPublic:
 @router.get("")
 def list_experiments(
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     _: AdminKey,
     status_filter: Annotated[ExperimentStatus | None, Query(alias="status")] = None,
 ) -> ItemList[ExperimentPublic]:
     """List the environment's experiments, sorted by key."""
-    records = service.list_experiments(store, environment, status=status_filter)
+    records = service.list_experiments(uow, environment, status=status_filter)
     return ItemList(items=[ExperimentPublic.from_record(record) for record in records])
 
 
@@ -77,23 +77,26 @@ def list_experiments(
 def create_experiment(
     environment: EnvironmentQuery,
     body: ExperimentCreate,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
 ) -> ExperimentPublic:
     """Create a draft experiment (arms default to control/treatment, 50/50)."""
     record = service.create_experiment(
-        store, environment, body.to_domain(), actor=actor_for(api_key), reason=body.reason
+        uow,
+        environment,
+        body.to_domain(),
+        change=service.Change(actor=actor_for(api_key), reason=body.reason),
     )
     return _public(record, response)
 
 
 @router.get("/{key}")
 def get_experiment(
-    key: str, environment: EnvironmentQuery, store: StoreDep, _: AdminKey, response: Response
+    key: str, environment: EnvironmentQuery, uow: Transaction, _: AdminKey, response: Response
 ) -> ExperimentPublic:
     """Return one experiment."""
-    return _public(service.get_experiment(store, environment, key), response)
+    return _public(service.get_experiment(uow, environment, key), response)
 
 
 @router.patch("/{key}")
@@ -101,20 +104,22 @@ def update_experiment(  # noqa: PLR0913  # FastAPI injects each dependency as a 
     key: str,
     environment: EnvironmentQuery,
     body: ExperimentUpdate,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     if_match: IfMatch = None,
 ) -> ExperimentPublic:
     """Change coverage or description; arms only while a draft (else 422)."""
     record = service.update_experiment(
-        store,
+        uow,
         environment,
         key,
         body.to_domain(),
-        expected_version=resolve_expected_version(body.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=resolve_expected_version(body.expected_version, if_match),
+        ),
     )
     return _public(record, response)
 
@@ -123,7 +128,7 @@ def update_experiment(  # noqa: PLR0913  # FastAPI injects each dependency as a 
 def start_experiment(  # noqa: PLR0913  # FastAPI injects each dependency as a parameter
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     body: ChangeRequest | None = None,
@@ -132,12 +137,14 @@ def start_experiment(  # noqa: PLR0913  # FastAPI injects each dependency as a p
     """Start assigning units and recording traffic (409 if it was stopped)."""
     change = body or ChangeRequest()
     record = service.start_experiment(
-        store,
+        uow,
         environment,
         key,
-        expected_version=resolve_expected_version(change.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=change.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=change.reason,
+            expected_version=resolve_expected_version(change.expected_version, if_match),
+        ),
     )
     return _public(record, response)
 
@@ -146,7 +153,7 @@ def start_experiment(  # noqa: PLR0913  # FastAPI injects each dependency as a p
 def stop_experiment(  # noqa: PLR0913  # FastAPI injects each dependency as a parameter
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     body: ChangeRequest | None = None,
@@ -155,22 +162,24 @@ def stop_experiment(  # noqa: PLR0913  # FastAPI injects each dependency as a pa
     """Stop for good: nothing more is recorded; everyone gets the control arm."""
     change = body or ChangeRequest()
     record = service.stop_experiment(
-        store,
+        uow,
         environment,
         key,
-        expected_version=resolve_expected_version(change.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=change.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=change.reason,
+            expected_version=resolve_expected_version(change.expected_version, if_match),
+        ),
     )
     return _public(record, response)
 
 
 @router.get("/{key}/results")
 def experiment_results(
-    key: str, environment: EnvironmentQuery, store: StoreDep, _: AdminKey, at: AtQuery = None
+    key: str, environment: EnvironmentQuery, uow: Transaction, _: AdminKey, at: AtQuery = None
 ) -> ResultsPublic:
     """Compute the results now (and store them), or replay them as they were ``at``."""
-    report = service.experiment_results(store, environment, key, at=_utc(at))
+    report = service.experiment_results(uow, environment, key, at=_utc(at))
     return ResultsPublic.from_domain(report)
 
 
@@ -178,21 +187,21 @@ def experiment_results(
 def stored_results(
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     _: AdminKey,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> ItemList[StoredResultsPublic]:
     """The stored results computations, newest first."""
-    found = service.list_experiment_results(store, environment, key, limit=limit)
+    found = service.list_experiment_results(uow, environment, key, limit=limit)
     return ItemList(items=[StoredResultsPublic.from_record(stored) for stored in found])
 
 
 @client_router.get("/{key}")
 def assignment_flags(
-    key: str, store: StoreDep, api_key: AnyKey, environment: _ClientEnvironment = None
+    key: str, uow: Transaction, api_key: AnyKey, environment: _ClientEnvironment = None
 ) -> AssignmentDocument:
     """The flags that assign units to arms, to evaluate in the SDK (off unless running)."""
-    flags = service.assignment_flags_of(store, _sdk_environment(api_key, environment), key)
+    flags = service.assignment_flags_of(uow, _sdk_environment(api_key, environment), key)
     return AssignmentDocument(
         key=flags.experiment.key,
         status=flags.experiment.status,
@@ -205,42 +214,42 @@ def assignment_flags(
 def record_exposures(
     key: str,
     body: ExposureBatch,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AnyKey,
     environment: _ClientEnvironment = None,
 ) -> ReceiptPublic:
     """Record served units; each counts once, in its assigned arm (the answer lists arms)."""
     exposures = [exposure.to_domain(body.commit_sha) for exposure in body.exposures]
     target = _sdk_environment(api_key, environment)
-    return ReceiptPublic.from_domain(service.record_exposures(store, target, key, exposures))
+    return ReceiptPublic.from_domain(service.record_exposures(uow, target, key, exposures))
 
 
 @client_router.post("/{key}/metrics")
 def record_metrics(
     key: str,
     body: MetricBatch,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AnyKey,
     environment: _ClientEnvironment = None,
 ) -> ReceiptPublic:
     """Record mean-metric events; an ``event_id`` sent again is not counted again."""
     events = [event.to_domain() for event in body.events]
     target = _sdk_environment(api_key, environment)
-    return ReceiptPublic.from_domain(service.record_metrics(store, target, key, events))
+    return ReceiptPublic.from_domain(service.record_metrics(uow, target, key, events))
 
 
 @client_router.post("/{key}/conversions")
 def record_conversions(
     key: str,
     body: ConversionBatch,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AnyKey,
     environment: _ClientEnvironment = None,
 ) -> ReceiptPublic:
     """Record conversions of exposed units on proportion metrics (once per unit)."""
     conversions = [conversion.to_domain() for conversion in body.conversions]
     target = _sdk_environment(api_key, environment)
-    return ReceiptPublic.from_domain(service.record_conversions(store, target, key, conversions))
+    return ReceiptPublic.from_domain(service.record_conversions(uow, target, key, conversions))
 
 
 def _sdk_environment(api_key: ApiKey, environment: str | None) -> str:

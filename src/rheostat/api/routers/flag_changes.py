@@ -17,7 +17,7 @@ from rheostat.api.deps import (
     AdminKey,
     EnvironmentQuery,
     IfMatch,
-    StoreDep,
+    Transaction,
     resolve_expected_version,
 )
 from rheostat.api.routers.flags import flag_response
@@ -35,7 +35,7 @@ OptionalChange = Annotated[ChangeRequest | None, Body()]
 def enable_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parameter
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     body: OptionalChange = None,
@@ -44,12 +44,14 @@ def enable_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parame
     """Turn the flag on: its rules and targets apply again."""
     change = body or ChangeRequest()
     record = service.enable_flag(
-        store,
+        uow,
         environment,
         key,
-        expected_version=resolve_expected_version(change.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=change.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=change.reason,
+            expected_version=resolve_expected_version(change.expected_version, if_match),
+        ),
     )
     return flag_response(record, response)
 
@@ -58,7 +60,7 @@ def enable_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parame
 def disable_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parameter
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     body: OptionalChange = None,
@@ -67,12 +69,14 @@ def disable_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a param
     """Turn the flag off: everyone gets its default variant."""
     change = body or ChangeRequest()
     record = service.disable_flag(
-        store,
+        uow,
         environment,
         key,
-        expected_version=resolve_expected_version(change.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=change.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=change.reason,
+            expected_version=resolve_expected_version(change.expected_version, if_match),
+        ),
     )
     return flag_response(record, response)
 
@@ -81,14 +85,16 @@ def disable_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a param
 def kill_flag(
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     body: Annotated[KillRequest | None, Body()] = None,
 ) -> FlagPublic:
     """Engage the kill switch now; recorded as ``flag.killed`` even if it was already off."""
     reason = body.reason if body else None
-    record = service.kill_flag(store, environment, key, actor=actor_for(api_key), reason=reason)
+    record = service.kill_flag(
+        uow, environment, key, change=service.Change(actor=actor_for(api_key), reason=reason)
+    )
     return flag_response(record, response)
 
 
@@ -97,20 +103,22 @@ def set_rollout(  # noqa: PLR0913  # FastAPI injects each dependency as a parame
     key: str,
     environment: EnvironmentQuery,
     body: RolloutChange,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     if_match: IfMatch = None,
 ) -> FlagPublic:
     """Serve a bool flag's "on" variant to ``percent`` % of contexts (3 decimals)."""
     record = service.set_rollout_percentage(
-        store,
+        uow,
         environment,
         key,
         body.percent,
-        expected_version=resolve_expected_version(body.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=resolve_expected_version(body.expected_version, if_match),
+        ),
     )
     return flag_response(record, response)
 
@@ -120,22 +128,24 @@ def add_targets(  # noqa: PLR0913  # FastAPI injects each dependency as a parame
     key: str,
     environment: EnvironmentQuery,
     body: TargetsChange,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     if_match: IfMatch = None,
 ) -> FlagPublic:
     """Serve ``variant`` to these user keys and group members (an allow-list)."""
     record = service.add_flag_targets(
-        store,
+        uow,
         environment,
         key,
         users=body.users,
         groups=body.groups,
         variant=body.variant,
-        expected_version=resolve_expected_version(body.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=resolve_expected_version(body.expected_version, if_match),
+        ),
     )
     return flag_response(record, response)
 
@@ -145,20 +155,22 @@ def remove_targets(  # noqa: PLR0913  # FastAPI injects each dependency as a par
     key: str,
     environment: EnvironmentQuery,
     body: TargetsChange,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     if_match: IfMatch = None,
 ) -> FlagPublic:
     """Remove these user keys and groups from every target of the flag."""
     record = service.remove_flag_targets(
-        store,
+        uow,
         environment,
         key,
         users=body.users,
         groups=body.groups,
-        expected_version=resolve_expected_version(body.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=resolve_expected_version(body.expected_version, if_match),
+        ),
     )
     return flag_response(record, response)

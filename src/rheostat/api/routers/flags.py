@@ -14,7 +14,7 @@ from rheostat.api.deps import (
     AdminKey,
     EnvironmentQuery,
     IfMatch,
-    StoreDep,
+    Transaction,
     require_expected_version,
     resolve_expected_version,
     version_etag,
@@ -43,9 +43,11 @@ def flag_response(record: FlagRecord, response: Response) -> FlagPublic:
 
 
 @router.get("")
-def list_flags(environment: EnvironmentQuery, store: StoreDep, _: AdminKey) -> ItemList[FlagPublic]:
+def list_flags(
+    environment: EnvironmentQuery, uow: Transaction, _: AdminKey
+) -> ItemList[FlagPublic]:
     """List the environment's flags, sorted by key."""
-    records = service.list_flags(store, environment)
+    records = service.list_flags(uow, environment)
     return ItemList(items=[FlagPublic.from_record(record) for record in records])
 
 
@@ -53,23 +55,27 @@ def list_flags(environment: EnvironmentQuery, store: StoreDep, _: AdminKey) -> I
 def create_flag(
     environment: EnvironmentQuery,
     body: FlagCreate,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
 ) -> FlagPublic:
     """Create a flag at version 1 (a deleted flag's history continues)."""
     record = service.create_flag(
-        store, environment, body.key, body.definition, actor=actor_for(api_key), reason=body.reason
+        uow,
+        environment,
+        body.key,
+        body.definition,
+        change=service.Change(actor=actor_for(api_key), reason=body.reason),
     )
     return flag_response(record, response)
 
 
 @router.get("/{key}")
 def get_flag(
-    key: str, environment: EnvironmentQuery, store: StoreDep, _: AdminKey, response: Response
+    key: str, environment: EnvironmentQuery, uow: Transaction, _: AdminKey, response: Response
 ) -> FlagPublic:
     """Return a flag's current definition and version."""
-    return flag_response(service.get_flag(store, environment, key), response)
+    return flag_response(service.get_flag(uow, environment, key), response)
 
 
 @router.put("/{key}")
@@ -77,20 +83,22 @@ def update_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parame
     key: str,
     environment: EnvironmentQuery,
     body: FlagUpdate,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     if_match: IfMatch = None,
 ) -> FlagPublic:
     """Replace a flag's definition; a stale ``expected_version`` gets 409 ``conflict``."""
     record = service.update_flag(
-        store,
+        uow,
         environment,
         key,
         body.definition,
-        expected_version=require_expected_version(body.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=require_expected_version(body.expected_version, if_match),
+        ),
     )
     return flag_response(record, response)
 
@@ -99,7 +107,7 @@ def update_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parame
 def delete_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parameter
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     expected_version: VersionQuery = None,
     reason: ReasonQuery = None,
@@ -107,31 +115,33 @@ def delete_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a parame
 ) -> Response:
     """Delete a flag; its history is kept and it can be restored."""
     service.delete_flag(
-        store,
+        uow,
         environment,
         key,
-        expected_version=resolve_expected_version(expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=reason,
+            expected_version=resolve_expected_version(expected_version, if_match),
+        ),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{key}/history")
 def flag_history(
-    key: str, environment: EnvironmentQuery, store: StoreDep, _: AdminKey
+    key: str, environment: EnvironmentQuery, uow: Transaction, _: AdminKey
 ) -> ItemList[FlagVersionPublic]:
     """Every version of the flag, newest first: what, who, when and why."""
-    versions = service.flag_history(store, environment, key)
+    versions = service.flag_history(uow, environment, key)
     return ItemList(items=[FlagVersionPublic.from_record(version) for version in versions])
 
 
 @router.get("/{key}/versions/{version}")
 def get_flag_version(
-    key: str, version: VersionPath, environment: EnvironmentQuery, store: StoreDep, _: AdminKey
+    key: str, version: VersionPath, environment: EnvironmentQuery, uow: Transaction, _: AdminKey
 ) -> FlagVersionPublic:
     """One version of the flag's history."""
-    record = service.get_flag_version(store, environment, key, version)
+    record = service.get_flag_version(uow, environment, key, version)
     return FlagVersionPublic.from_record(record)
 
 
@@ -140,7 +150,7 @@ def restore_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a param
     key: str,
     environment: EnvironmentQuery,
     body: RestoreRequest,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     response: Response,
     if_match: IfMatch = None,
@@ -150,20 +160,22 @@ def restore_flag(  # noqa: PLR0913  # FastAPI injects each dependency as a param
     The version the caller read is required (``expected_version`` or ``If-Match``), as for PUT.
     """
     record = service.restore_flag(
-        store,
+        uow,
         environment,
         key,
         body.version,
-        expected_version=require_expected_version(body.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=require_expected_version(body.expected_version, if_match),
+        ),
     )
     return flag_response(record, response)
 
 
 @router.get("/{key}/stats")
 def flag_stats(
-    key: str, environment: EnvironmentQuery, store: StoreDep, _: AdminKey
+    key: str, environment: EnvironmentQuery, uow: Transaction, _: AdminKey
 ) -> FlagStatsPublic:
     """State, rollout share, targeting counts and history size of a flag."""
-    return FlagStatsPublic.from_record(service.flag_stats(store, environment, key))
+    return FlagStatsPublic.from_record(service.flag_stats(uow, environment, key))

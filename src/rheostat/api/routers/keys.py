@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, status
 
 from rheostat import service
 from rheostat.api.auth import actor_for
-from rheostat.api.deps import AdminKey, StoreDep
+from rheostat.api.deps import AdminKey, Transaction
 from rheostat.api.schemas.common import ItemList
 from rheostat.api.schemas.keys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, RevokeRequest
 
@@ -19,43 +19,47 @@ router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 
 @router.get("")
 def list_keys(
-    store: StoreDep,
+    uow: Transaction,
     _: AdminKey,
     include_revoked: Annotated[bool, Query(description="list revoked keys too")] = True,
 ) -> ItemList[ApiKeyPublic]:
     """List the keys (never their tokens), oldest first."""
-    records = service.list_api_keys(store, include_revoked=include_revoked)
+    records = service.list_api_keys(uow, include_revoked=include_revoked)
     return ItemList(items=[ApiKeyPublic.from_record(record) for record in records])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_key(body: ApiKeyCreate, store: StoreDep, api_key: AdminKey) -> ApiKeyCreated:
+def create_key(body: ApiKeyCreate, uow: Transaction, api_key: AdminKey) -> ApiKeyCreated:
     """Create a key; the response holds its token, which is never shown again."""
     created = service.create_api_key(
-        store,
+        uow,
         name=body.name,
         scope=body.scope,
         environment=body.environment,
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+        ),
     )
     return ApiKeyCreated.from_record(created)
 
 
 @router.get("/{key_id}")
-def get_key(key_id: str, store: StoreDep, _: AdminKey) -> ApiKeyPublic:
+def get_key(key_id: str, uow: Transaction, _: AdminKey) -> ApiKeyPublic:
     """Return one key."""
-    return ApiKeyPublic.from_record(service.get_api_key(store, key_id))
+    return ApiKeyPublic.from_record(service.get_api_key(uow, key_id))
 
 
 @router.post("/{key_id}/revoke")
 def revoke_key(
     key_id: str,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     body: Annotated[RevokeRequest | None, Body()] = None,
 ) -> ApiKeyPublic:
     """Revoke a key: it stops authenticating at once (revoking twice is harmless)."""
     reason = body.reason if body else None
-    record = service.revoke_api_key(store, key_id, actor=actor_for(api_key), reason=reason)
+    record = service.revoke_api_key(
+        uow, key_id, change=service.Change(actor=actor_for(api_key), reason=reason)
+    )
     return ApiKeyPublic.from_record(record)

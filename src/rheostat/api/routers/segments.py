@@ -10,7 +10,7 @@ from rheostat.api.deps import (
     AdminKey,
     EnvironmentQuery,
     IfMatch,
-    StoreDep,
+    Transaction,
     require_expected_version,
     resolve_expected_version,
 )
@@ -25,30 +25,34 @@ router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 
 @router.get("")
 def list_segments(
-    environment: EnvironmentQuery, store: StoreDep, _: AdminKey
+    environment: EnvironmentQuery, uow: Transaction, _: AdminKey
 ) -> ItemList[SegmentPublic]:
     """List the environment's segments, sorted by key."""
-    records = service.list_segments(store, environment)
+    records = service.list_segments(uow, environment)
     return ItemList(items=[SegmentPublic.from_record(record) for record in records])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_segment(
-    environment: EnvironmentQuery, body: SegmentCreate, store: StoreDep, api_key: AdminKey
+    environment: EnvironmentQuery, body: SegmentCreate, uow: Transaction, api_key: AdminKey
 ) -> SegmentPublic:
     """Create a segment."""
     record = service.create_segment(
-        store, environment, body.key, body.definition, actor=actor_for(api_key), reason=body.reason
+        uow,
+        environment,
+        body.key,
+        body.definition,
+        change=service.Change(actor=actor_for(api_key), reason=body.reason),
     )
     return SegmentPublic.from_record(record)
 
 
 @router.get("/{key}")
 def get_segment(
-    key: str, environment: EnvironmentQuery, store: StoreDep, _: AdminKey
+    key: str, environment: EnvironmentQuery, uow: Transaction, _: AdminKey
 ) -> SegmentPublic:
     """Return one segment."""
-    return SegmentPublic.from_record(service.get_segment(store, environment, key))
+    return SegmentPublic.from_record(service.get_segment(uow, environment, key))
 
 
 @router.put("/{key}")
@@ -56,19 +60,21 @@ def update_segment(
     key: str,
     environment: EnvironmentQuery,
     body: SegmentUpdate,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     if_match: IfMatch = None,
 ) -> SegmentPublic:
     """Replace a segment's definition; refused if it would break a flag that uses it."""
     record = service.update_segment(
-        store,
+        uow,
         environment,
         key,
         body.definition,
-        expected_version=require_expected_version(body.expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=body.reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=body.reason,
+            expected_version=require_expected_version(body.expected_version, if_match),
+        ),
     )
     return SegmentPublic.from_record(record)
 
@@ -77,7 +83,7 @@ def update_segment(
 def delete_segment(  # noqa: PLR0913  # FastAPI injects each dependency as a parameter
     key: str,
     environment: EnvironmentQuery,
-    store: StoreDep,
+    uow: Transaction,
     api_key: AdminKey,
     expected_version: VersionQuery = None,
     reason: ReasonQuery = None,
@@ -85,11 +91,13 @@ def delete_segment(  # noqa: PLR0913  # FastAPI injects each dependency as a par
 ) -> Response:
     """Delete a segment that no flag uses."""
     service.delete_segment(
-        store,
+        uow,
         environment,
         key,
-        expected_version=resolve_expected_version(expected_version, if_match),
-        actor=actor_for(api_key),
-        reason=reason,
+        change=service.Change(
+            actor=actor_for(api_key),
+            reason=reason,
+            expected_version=resolve_expected_version(expected_version, if_match),
+        ),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from rheostat.api.schemas.common import ChangeRequest, RequestModel
 from rheostat.experiments.model import Arm, Experiment, ExperimentStatus, MetricKind, MetricSpec
+from rheostat.experiments.validate import MAX_BATCH
 from rheostat.service import (
     Assignment,
     Conversion,
@@ -20,7 +21,6 @@ from rheostat.service import (
     ResultsReport,
     StoredResults,
 )
-from rheostat.service.experiment_checks import MAX_BATCH
 
 __all__ = [
     "ArmBody",

@@ -1,4 +1,9 @@
-"""Checks shared by the services: names, text, actors, versions, and writing audit events."""
+"""Rules for what enters rheostat: keys, names, free text, actors and numbers.
+
+Pure (no I/O); shared by the core, the services and the entry points, so that text is refused
+the same way wherever it comes in (HTTP, CLI, files, Unleash import). Every refusal is a
+``ValidationError`` naming the field and what is wrong.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from rheostat.errors import Conflict, ValidationError
-from rheostat.store.records import AuditAction, AuditEvent
-from rheostat.store.unit_of_work import UnitOfWork
+from rheostat.errors import ValidationError
 
 __all__ = [
     "MAX_ROW_ID",
     "MAX_VERSION",
-    "check_actor",
-    "check_key",
-    "check_lookup",
-    "check_number",
-    "check_text",
-    "check_version",
-    "record",
-    "required_version",
+    "find_lone_surrogate",
+    "validate_actor",
+    "validate_key",
+    "validate_lookup",
+    "validate_number",
+    "validate_text",
 ]
 
 MAX_VERSION = 2**31 - 1
@@ -36,9 +37,31 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """Control characters (NUL included): never part of a key, name or one-line label."""
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """The same, less tab, line feed and carriage return, which free text may hold."""
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""A lone UTF-16 surrogate (JSON's ``"\\ud800"``): not a character, and not encodable as
+UTF-8, so every response that held it would fail. Refused wherever text comes in."""
 
 
-def check_key(key: object, kind: str) -> str:
+def find_lone_surrogate(value: Any, path: str) -> str | None:
+    """Return the path of the first string in ``value`` (keys included) holding a lone
+    surrogate, or ``None``. Walks nested mappings and lists without recursion."""
+    pending: list[tuple[Any, str]] = [(value, path)]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return where
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return f"{where}.<key {key.encode('utf-8', 'backslashreplace').decode()}>"
+                pending.append((child, f"{where}.{key}"))
+        elif isinstance(item, list | tuple):
+            pending.extend((child, f"{where}[{index}]") for index, child in enumerate(item))
+    return None
+
+
+def validate_key(key: object, kind: str) -> str:
     """Return ``key`` if it is a valid flag/segment key (or environment key for ``environment``).
 
     Raises:
@@ -57,7 +80,7 @@ def check_key(key: object, kind: str) -> str:
     return key
 
 
-def check_text(value: object, field: str, *, multiline: bool = False) -> None:
+def validate_text(value: object, field: str, *, multiline: bool = False) -> None:
     """Refuse a string holding NUL or another control character (PostgreSQL cannot store NUL).
 
     Args:
@@ -66,6 +89,12 @@ def check_text(value: object, field: str, *, multiline: bool = False) -> None:
     Raises:
         ValidationError: naming the field, the character and where it is.
     """
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise ValidationError(
+            f"{field} is not valid Unicode: it holds a lone surrogate"
+            f" at position {_SURROGATE.search(value).start()}",  # type: ignore[union-attr]
+            details={"field": field},
+        )
     pattern = _CONTROL_IN_TEXT if multiline else _CONTROL
     found = pattern.search(value) if isinstance(value, str) else None
     if found is not None:
@@ -76,7 +105,7 @@ def check_text(value: object, field: str, *, multiline: bool = False) -> None:
         )
 
 
-def check_lookup(**keys: object) -> None:
+def validate_lookup(**keys: object) -> None:
     """Refuse keys to look up (``environment=..., flag=...``) that are not text, or hold NUL.
 
     No stored key holds a control character, and PostgreSQL refuses NUL even in a query, so
@@ -88,10 +117,10 @@ def check_lookup(**keys: object) -> None:
     for field, value in keys.items():
         if not isinstance(value, str):
             raise ValidationError(f"{field} must be text, got {value!r}", details={"field": field})
-        check_text(value, field)
+        validate_text(value, field)
 
 
-def check_actor(actor: object, reason: object) -> None:
+def validate_actor(actor: object, reason: object) -> None:
     """Refuse an empty or oversized actor, or a reason that is not text.
 
     Raises:
@@ -107,11 +136,11 @@ def check_actor(actor: object, reason: object) -> None:
             f"reason must be text of at most {_MAX_REASON} characters",
             details={"field": "reason"},
         )
-    check_text(actor, "actor")
-    check_text(reason, "reason", multiline=True)
+    validate_text(actor, "actor")
+    validate_text(reason, "reason", multiline=True)
 
 
-def check_number(value: object, field: str, *, minimum: int, maximum: int) -> int:
+def validate_number(value: object, field: str, *, minimum: int, maximum: int) -> int:
     """Return ``value`` if it is an integer in [minimum, maximum] (what the database can hold).
 
     Raises:
@@ -123,71 +152,3 @@ def check_number(value: object, field: str, *, minimum: int, maximum: int) -> in
             details={"field": field, "value": repr(value)},
         )
     return value
-
-
-def required_version(expected: object) -> int:
-    """Return ``expected`` if it names a version: replacements and restores must name one.
-
-    Raises:
-        ValidationError: ``None`` or not a version number (``field``: ``expected_version``).
-    """
-    if expected is None:
-        raise ValidationError(
-            "expected_version is required: name the version you read, so that a change made"
-            " since is not overwritten unseen",
-            details={"field": "expected_version"},
-        )
-    return check_number(expected, "expected_version", minimum=0, maximum=MAX_VERSION)
-
-
-def check_version(
-    kind: str, subject: Mapping[str, str], expected: int | None, current: int
-) -> None:
-    """Raise ``Conflict`` when ``expected`` is given and is not ``current``.
-
-    Args:
-        kind: ``flag``, ``segment`` or ``environment`` (for the message).
-        subject: identifying fields for the message and ``details``.
-    """
-    if expected is None:
-        return
-    check_number(expected, "expected_version", minimum=0, maximum=MAX_VERSION)
-    if expected == current:
-        return
-    named = ", ".join(f"{field} {value!r}" for field, value in subject.items())
-    raise Conflict(
-        f"{kind} ({named}) is at version {current}, not {expected}: it changed since it was"
-        " read; read it again and reapply the change",
-        details={**subject, "expected_version": expected, "current_version": current},
-    )
-
-
-def record(
-    uow: UnitOfWork,
-    action: AuditAction,
-    *,
-    subject: str,
-    environment: str | None,
-    states: tuple[Mapping[str, Any] | None, Mapping[str, Any] | None],
-    who: tuple[str, str | None],
-) -> None:
-    """Append an audit event in ``uow``'s transaction, timed ``uow.now``.
-
-    Args:
-        states: the subject before and after (``None`` before a creation, after a deletion).
-        who: the actor and the reason they gave.
-    """
-    (before, after), (actor, reason) = states, who
-    uow.audit.record(
-        AuditEvent(
-            id=0,
-            at=uow.now,
-            actor=actor,
-            action=action,
-            environment=environment,
-            subject=subject,
-            before=before,
-            after=after,
-            reason=reason,
-        )
-    )

@@ -15,21 +15,21 @@ from rheostat.errors import ValidationError
 from rheostat.experiments.assignment import assignment_document
 from rheostat.experiments.model import Arm, Experiment, MetricKind
 from rheostat.flags import FlagSet
-from rheostat.service.guards import check_text
+from rheostat.inputs import validate_text
 
 __all__ = [
     "MAX_BATCH",
     "assignment_flags",
-    "check_arm",
-    "check_batch",
-    "check_commit",
-    "check_definition",
-    "check_event_id",
-    "check_mean_metric",
-    "check_name",
-    "check_proportion_metric",
-    "check_unit",
-    "check_value",
+    "validate_arm",
+    "validate_batch",
+    "validate_commit",
+    "validate_definition",
+    "validate_event_id",
+    "validate_mean_metric",
+    "validate_name",
+    "validate_proportion_metric",
+    "validate_unit",
+    "validate_value",
 ]
 
 MAX_BATCH = 10_000
@@ -42,17 +42,17 @@ _MAX_DESCRIPTION = 2000
 _MAX_DURATION_DAYS = 3650
 
 
-def check_definition(experiment: Experiment) -> None:
+def validate_definition(experiment: Experiment) -> None:
     """Check what ``Experiment`` itself does not: names, metrics, duration, description.
 
     Raises:
         ValidationError: naming the field. InvalidDefinition: the arms do not make a flag.
     """
     for index, arm in enumerate(experiment.arms):
-        check_name(arm.name, f"arms[{index}].name")
+        validate_name(arm.name, f"arms[{index}].name")
     names = [spec.name for spec in experiment.metrics]
     for index, name in enumerate(names):
-        check_name(name, f"metrics[{index}].name")
+        validate_name(name, f"metrics[{index}].name")
     if len(set(names)) != len(names):
         raise ValidationError(
             f"metric names must be unique, got {names}", details={"field": "metrics"}
@@ -62,7 +62,7 @@ def check_definition(experiment: Experiment) -> None:
     assignment_flags(experiment.key, experiment.arms, experiment.coverage_percent)
 
 
-def check_name(name: object, field: str) -> str:
+def validate_name(name: object, field: str) -> str:
     """Return ``name`` if it is a valid arm or metric name."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValidationError(
@@ -73,18 +73,18 @@ def check_name(name: object, field: str) -> str:
     return name
 
 
-def check_unit(unit: object, field: str) -> str:
+def validate_unit(unit: object, field: str) -> str:
     """Return ``unit`` (the key assignment hashes, usually a user id) if it is usable."""
     if not isinstance(unit, str) or not unit or len(unit) > _MAX_UNIT:
         raise ValidationError(
             f"{field} must be a non-empty string of at most {_MAX_UNIT} characters, got {unit!r}",
             details={"field": field},
         )
-    check_text(unit, field)
+    validate_text(unit, field)
     return unit
 
 
-def check_commit(commit: object, field: str) -> str | None:
+def validate_commit(commit: object, field: str) -> str | None:
     """Return ``commit`` (a commit SHA or version label, or ``None``) if it is usable."""
     if commit is not None and (not isinstance(commit, str) or not _COMMIT.fullmatch(commit)):
         raise ValidationError(
@@ -95,7 +95,7 @@ def check_commit(commit: object, field: str) -> str | None:
     return commit
 
 
-def check_event_id(event_id: object, field: str) -> str | None:
+def validate_event_id(event_id: object, field: str) -> str | None:
     """Return ``event_id`` (``None`` or 1-128 printable ASCII characters without spaces)."""
     if event_id is not None and (
         not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id)
@@ -107,7 +107,7 @@ def check_event_id(event_id: object, field: str) -> str | None:
     return event_id
 
 
-def check_value(value: object, field: str) -> float:
+def validate_value(value: object, field: str) -> float:
     """Return ``value`` as a float if it is a finite number (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValidationError(
@@ -116,7 +116,7 @@ def check_value(value: object, field: str) -> float:
     return float(value)
 
 
-def check_batch(items: Sequence[Any], field: str) -> None:
+def validate_batch(items: Sequence[Any], field: str) -> None:
     """Refuse a batch that is not a sequence or holds more than ``MAX_BATCH`` items."""
     if isinstance(items, str | bytes) or not isinstance(items, Sequence):
         raise ValidationError(f"{field} must be a list", details={"field": field})
@@ -127,7 +127,7 @@ def check_batch(items: Sequence[Any], field: str) -> None:
         )
 
 
-def check_arm(experiment: Experiment, arm: object, field: str) -> None:
+def validate_arm(experiment: Experiment, arm: object, field: str) -> None:
     """Refuse an arm the experiment does not have."""
     names = [candidate.name for candidate in experiment.arms]
     if arm not in names:
@@ -137,7 +137,7 @@ def check_arm(experiment: Experiment, arm: object, field: str) -> None:
         )
 
 
-def check_mean_metric(experiment: Experiment, metric: str, field: str) -> None:
+def validate_mean_metric(experiment: Experiment, metric: str, field: str) -> None:
     """Refuse a metric the experiment does not track (when it lists any), or a proportion."""
     declared = [spec.name for spec in experiment.metrics]
     if declared and metric not in declared:
@@ -152,9 +152,9 @@ def check_mean_metric(experiment: Experiment, metric: str, field: str) -> None:
         )
 
 
-def check_proportion_metric(experiment: Experiment, metric: object, field: str) -> None:
+def validate_proportion_metric(experiment: Experiment, metric: object, field: str) -> None:
     """Refuse a metric that is not one of the experiment's declared proportion metrics."""
-    check_name(metric, f"{field}.metric")
+    validate_name(metric, f"{field}.metric")
     kinds = {spec.name: spec.kind for spec in experiment.metrics}
     if kinds.get(str(metric)) is not MetricKind.PROPORTION:
         proportions = [name for name, kind in kinds.items() if kind is MetricKind.PROPORTION]
@@ -183,7 +183,7 @@ def _check_description(description: object) -> None:
             f"description must be text of at most {_MAX_DESCRIPTION} characters",
             details={"field": "description"},
         )
-    check_text(description, "description", multiline=True)
+    validate_text(description, "description", multiline=True)
 
 
 def _check_duration(duration_days: object) -> None:
