@@ -29,10 +29,11 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 LAYERS = "Entry points, services, store"
 STORE = "Only rheostat.service imports rheostat.store"
-DATABASE = "Only the store and the migrations import database libraries"
+DATABASE = "Only the store imports database libraries"
 FLAGS = "rheostat.flags is pure: stdlib, mmh3, PyYAML, errors"
 STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
-EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors"
+EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
+INPUTS = "rheostat.inputs (rules for text that comes in) is pure: stdlib, errors"
 LEAVES = "rheostat.errors and rheostat.clock are leaves: stdlib only"
 TIME = "Only rheostat.clock reads the time"
 SDK = "The SDK stays light: stdlib, httpx, flags, errors"
@@ -111,6 +112,12 @@ INJECTIONS = {
         statement="import sqlalchemy",
         broken=frozenset({DATABASE}),
         link="rheostat.cli.flags -> sqlalchemy",
+    ),
+    "inputs imports rheostat.flags": Injection(
+        module="rheostat.inputs",
+        statement="import rheostat.flags",
+        broken=frozenset({INPUTS}),
+        link="rheostat.inputs -> rheostat.flags",
     ),
     "cycle between two stats modules": Injection(
         module="rheostat.stats.sufficient",
