@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
@@ -15,8 +16,11 @@ class Settings(BaseSettings):
     Attributes:
         database_url: SQLAlchemy URL (``RHEOSTAT_DATABASE_URL``). SQLite by default;
             ``postgresql://`` and ``postgres://`` are rewritten to ``postgresql+psycopg://``.
+        max_body_bytes: the largest request body the API accepts (``RHEOSTAT_MAX_BODY_BYTES``);
+            a larger one gets 413.
     """
 
     model_config = SettingsConfigDict(env_prefix="RHEOSTAT_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)

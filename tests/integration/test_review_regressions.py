@@ -288,7 +288,8 @@ def test_a_batch_waiting_behind_a_results_computation_is_stamped_after_it(
 
         # When a batch arrives, waits, and the computation ends a second later
         recording = threading.Thread(
-            target=service.record_exposures, args=(store, ENV, "exp", [Exposure(unit="late")])
+            target=service.transact,
+            args=(store, service.record_exposures, ENV, "exp", [Exposure(unit="late")]),
         )
         recording.start()
         _wait_until_blocked(computation, recording)

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 import rheostat
 from rheostat import service
 from rheostat.api.errors import install_error_handlers
+from rheostat.api.limits import BodySizeLimit
 from rheostat.api.routers import ROUTERS
 from rheostat.api.schemas.common import ErrorResponse
 from rheostat.clock import Clock
@@ -36,6 +37,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (403, "the key's scope does not allow this"),
         (404, "no such environment, flag, segment, key or version"),
         (409, "already exists, stale version, or still in use"),
+        (413, "the request body is over the size limit (RHEOSTAT_MAX_BODY_BYTES)"),
         (422, "invalid request or definition; details name the field"),
     )
 }
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
         responses=_ERROR_RESPONSES,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=resolved.max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

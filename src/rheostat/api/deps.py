@@ -22,6 +22,7 @@ __all__ = [
     "AnyKey",
     "EnvironmentQuery",
     "IfMatch",
+    "SdkEnvironment",
     "StoreDep",
     "Transaction",
     "require_expected_version",
@@ -93,6 +94,34 @@ def require_admin(api_key: AnyKey) -> ApiKey:
 
 
 AdminKey = Annotated[ApiKey, Depends(require_admin)]
+
+
+def sdk_environment(
+    api_key: AnyKey,
+    environment: Annotated[
+        str | None,
+        Query(max_length=63, description="defaults to an sdk key's own environment"),
+    ] = None,
+) -> str:
+    """The environment an SDK route reads or records into, once the key may use it.
+
+    A dependency, so an sdk key of another environment gets 403 before its body is even
+    validated (never a 422 that tells it about a route it may not use).
+
+    Raises:
+        ValidationError: an admin key named no environment. PermissionDenied: not its own.
+    """
+    target = environment or api_key.environment
+    if not target:
+        raise ValidationError(
+            "name the environment: ?environment=<key> (admin keys may use any environment)",
+            details={"path": "query.environment"},
+        )
+    authorize(api_key, ApiKeyScope.SDK, target)
+    return target
+
+
+SdkEnvironment = Annotated[str, Depends(sdk_environment)]
 
 EnvironmentQuery = Annotated[
     str, Query(min_length=1, max_length=63, description="environment key, e.g. production")

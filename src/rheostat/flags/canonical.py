@@ -8,6 +8,7 @@ from typing import Any
 
 from rheostat.errors import InvalidDefinition
 from rheostat.flags import FlagSet
+from rheostat.inputs import find_lone_surrogate
 
 __all__ = ["MAX_DEPTH", "canonical_environment", "is_same_definition", "without_version"]
 
@@ -61,6 +62,11 @@ def _check_body(body: Any, path: str) -> None:
         raise InvalidDefinition(path, f"must be a mapping of fields, got {type(body).__name__}")
     for field, value in body.items():
         _check_depth(value, f"{path}.{field}")
+    surrogate = find_lone_surrogate(body, path)
+    if surrogate is not None:
+        raise InvalidDefinition(
+            surrogate, "is not valid Unicode: it holds a lone surrogate, which cannot be stored"
+        )
     try:
         json.dumps(body, allow_nan=False)
     except (TypeError, ValueError) as error:  # dates, sets, NaN...: they could not be stored

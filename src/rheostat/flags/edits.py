@@ -184,8 +184,14 @@ def with_targets_removed(
 
 
 def _merged(existing: Iterable[str], added: Iterable[str]) -> list[str]:
+    """``existing`` then the new names of ``added``, in order, each once: linear time (a set
+    of what is listed), so adding tens of thousands of users does not hold the lock for long."""
     merged = list(existing)
-    merged.extend(item for item in dict.fromkeys(added) if item not in merged)
+    listed = set(merged)
+    for item in added:
+        if item not in listed:
+            listed.add(item)
+            merged.append(item)
     return merged
 
 

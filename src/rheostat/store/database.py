@@ -151,7 +151,7 @@ class SqlStore:
         from rheostat.store.schema import current_revision  # alembic is heavy
 
         try:
-            with self.engine.connect() as connection:
+            with self.engine.connect().execution_options(**{_READ_ONLY: True}) as connection:
                 connection.execute(text("SELECT 1"))
                 return current_revision(connection)
         except (DBAPIError, sqlite3.Error) as error:

@@ -18,9 +18,9 @@ from rheostat import service
 from rheostat.api.auth import actor_for
 from rheostat.api.deps import (
     AdminKey,
-    AnyKey,
     EnvironmentQuery,
     IfMatch,
+    SdkEnvironment,
     Transaction,
     resolve_expected_version,
     version_etag,
@@ -38,18 +38,14 @@ from rheostat.api.schemas.experiments import (
     ResultsPublic,
     StoredResultsPublic,
 )
-from rheostat.errors import ValidationError
 from rheostat.experiments.model import ExperimentStatus
-from rheostat.service import ApiKey, ApiKeyScope, ExperimentRecord
+from rheostat.service import ExperimentRecord
 
 __all__ = ["client_router", "router"]
 
 router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
 client_router = APIRouter(prefix="/api/v1/client/experiments", tags=["sdk"])
 
-_ClientEnvironment = Annotated[
-    str | None, Query(max_length=63, description="defaults to an sdk key's own environment")
-]
 AtQuery = Annotated[
     datetime | None,
     Query(description="replay the results as they were at this past moment (ISO 8601)"),
@@ -197,11 +193,9 @@ def stored_results(
 
 
 @client_router.get("/{key}")
-def assignment_flags(
-    key: str, uow: Transaction, api_key: AnyKey, environment: _ClientEnvironment = None
-) -> AssignmentDocument:
+def assignment_flags(key: str, uow: Transaction, target: SdkEnvironment) -> AssignmentDocument:
     """The flags that assign units to arms, to evaluate in the SDK (off unless running)."""
-    flags = service.assignment_flags_of(uow, _sdk_environment(api_key, environment), key)
+    flags = service.assignment_flags_of(uow, target, key)
     return AssignmentDocument(
         key=flags.experiment.key,
         status=flags.experiment.status,
@@ -215,12 +209,10 @@ def record_exposures(
     key: str,
     body: ExposureBatch,
     uow: Transaction,
-    api_key: AnyKey,
-    environment: _ClientEnvironment = None,
+    target: SdkEnvironment,
 ) -> ReceiptPublic:
     """Record served units; each counts once, in its assigned arm (the answer lists arms)."""
     exposures = [exposure.to_domain(body.commit_sha) for exposure in body.exposures]
-    target = _sdk_environment(api_key, environment)
     return ReceiptPublic.from_domain(service.record_exposures(uow, target, key, exposures))
 
 
@@ -229,12 +221,10 @@ def record_metrics(
     key: str,
     body: MetricBatch,
     uow: Transaction,
-    api_key: AnyKey,
-    environment: _ClientEnvironment = None,
+    target: SdkEnvironment,
 ) -> ReceiptPublic:
     """Record mean-metric events; an ``event_id`` sent again is not counted again."""
     events = [event.to_domain() for event in body.events]
-    target = _sdk_environment(api_key, environment)
     return ReceiptPublic.from_domain(service.record_metrics(uow, target, key, events))
 
 
@@ -243,24 +233,11 @@ def record_conversions(
     key: str,
     body: ConversionBatch,
     uow: Transaction,
-    api_key: AnyKey,
-    environment: _ClientEnvironment = None,
+    target: SdkEnvironment,
 ) -> ReceiptPublic:
     """Record conversions of exposed units on proportion metrics (once per unit)."""
     conversions = [conversion.to_domain() for conversion in body.conversions]
-    target = _sdk_environment(api_key, environment)
     return ReceiptPublic.from_domain(service.record_conversions(uow, target, key, conversions))
-
-
-def _sdk_environment(api_key: ApiKey, environment: str | None) -> str:
-    target = environment or api_key.environment
-    if not target:
-        raise ValidationError(
-            "name the environment: ?environment=<key> (admin keys record into any environment)",
-            details={"path": "query.environment"},
-        )
-    service.authorize(api_key, ApiKeyScope.SDK, target)
-    return target
 
 
 def _utc(at: datetime | None) -> datetime | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rheostat.inputs import find_lone_surrogate
 
 __all__ = [
     "MAX_EVENT_ID",
@@ -25,9 +27,23 @@ ItemT = TypeVar("ItemT")
 
 
 class RequestModel(BaseModel):
-    """Base of request bodies: unknown fields are refused, so a typo is a 422, not ignored."""
+    """Base of request bodies: strict, so a wrong type is a 422 and never coerced.
 
-    model_config = ConfigDict(extra="forbid")
+    Unknown fields are refused (a typo is a 422, not ignored); ``"50"`` or ``true`` is not a
+    percentage and ``true`` is not version 1; NaN and infinity are not numbers; and a string
+    holding a lone surrogate (JSON ``"\\ud800"``, not encodable as UTF-8) is refused naming its
+    field, anywhere in the body, before anything is stored.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_lone_surrogates(cls, data: Any) -> Any:
+        where = find_lone_surrogate(data, "body")
+        if where is not None:
+            raise ValueError(f"{where} is not valid Unicode: it holds a lone surrogate")
+        return data
 
 
 class ChangeRequest(RequestModel):
@@ -40,7 +56,7 @@ class ChangeRequest(RequestModel):
     """
 
     reason: str | None = Field(default=None, max_length=2000)
-    expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    expected_version: int | None = Field(default=None, ge=1, le=MAX_VERSION, strict=True)
 
 
 class ItemList(BaseModel, Generic[ItemT]):

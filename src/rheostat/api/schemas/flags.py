@@ -51,7 +51,7 @@ class KillRequest(RequestModel):
 class RolloutChange(ChangeRequest):
     """Serve a bool flag's "on" variant to ``percent`` % of contexts."""
 
-    percent: float = Field(ge=0, le=100, examples=[12.5])
+    percent: float = Field(ge=0, le=100, strict=True, examples=[12.5])
 
 
 class TargetsChange(ChangeRequest):
@@ -67,7 +67,7 @@ class TargetsChange(ChangeRequest):
 class RestoreRequest(ChangeRequest):
     """Write a new version equal to an old one."""
 
-    version: int = Field(ge=1, le=MAX_VERSION)
+    version: int = Field(ge=1, le=MAX_VERSION, strict=True)
 
 
 class FlagPublic(BaseModel):

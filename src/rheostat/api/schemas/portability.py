@@ -17,7 +17,7 @@ class ImportRequest(RequestModel):
 
     document: dict[str, Any] = Field(description="native document: version, segments, flags")
     mode: ImportMode = ImportMode.MERGE
-    dry_run: bool = False
+    dry_run: bool = Field(default=False, strict=True)
     reason: str | None = Field(default=None, max_length=2000)
 
 
