@@ -22,6 +22,7 @@ __all__ = [
     "on_variant",
     "rollout_percent",
     "segment_users",
+    "segments_tested",
     "targeted_counts",
     "with_enabled",
     "with_rollout",
@@ -211,6 +212,19 @@ def dependent_flags(flags: Mapping[str, Definition], key: str) -> list[str]:
         name
         for name, definition in flags.items()
         if name != key and any(p.get("flag") == key for p in definition.get("prerequisites", []))
+    )
+
+
+def segments_tested(definition: Definition) -> list[str]:
+    """Return the segments (sorted, each once) the flag's rules test with ``in_segment``."""
+    return sorted(
+        {
+            segment
+            for rule in definition.get("rules", [])
+            for condition in rule.get("when", [])
+            if condition.get("op") == "in_segment"
+            for segment in condition.get("values", [])
+        }
     )
 
 

@@ -85,6 +85,7 @@ from rheostat.service.segments import (
     delete_segment,
     get_segment,
     list_segments,
+    segment_history,
     update_segment,
 )
 from rheostat.service.status import (
@@ -109,6 +110,7 @@ from rheostat.store.records import (
     FlagRecord,
     FlagVersion,
     SegmentRecord,
+    SegmentVersion,
     StoredResults,
 )
 from rheostat.store.unit_of_work import UnitOfWork
@@ -140,6 +142,7 @@ __all__ = [
     "ResultsReport",
     "RolloutStatus",
     "SegmentRecord",
+    "SegmentVersion",
     "Snapshot",
     "SqlStore",
     "StoredResults",
@@ -192,6 +195,7 @@ __all__ = [
     "restore_flag",
     "revoke_api_key",
     "rollout_status",
+    "segment_history",
     "set_rollout_percentage",
     "snapshot",
     "start_experiment",

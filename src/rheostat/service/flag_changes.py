@@ -8,6 +8,7 @@ from typing import Any
 
 from rheostat.errors import NotFound
 from rheostat.flags.canonical import canonical_environment, is_same_definition
+from rheostat.flags.edits import segments_tested
 from rheostat.inputs import validate_lookup
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change, refuse_stale
@@ -22,6 +23,7 @@ __all__ = [
     "change_flag",
     "flag_not_found",
     "live_flag",
+    "segment_pins",
     "validate_flag",
     "write_flag",
 ]
@@ -70,6 +72,19 @@ def validate_flag(
     return canonical
 
 
+def segment_pins(
+    uow: UnitOfWork, environment: str, definition: Mapping[str, Any]
+) -> dict[str, int]:
+    """The versions of the segments ``definition`` tests, as stored now (what a flag version
+    depends on: a restore brings them back)."""
+    pins: dict[str, int] = {}
+    for key in segments_tested(definition):
+        found = uow.segments.find(environment, key)
+        if found is not None:
+            pins[key] = found.version
+    return pins
+
+
 def audit_state(flag: FlagRecord) -> dict[str, Any]:
     """The audit log's before/after value for a flag."""
     return {"version": flag.version, "definition": dict(flag.definition)}
@@ -101,6 +116,7 @@ def write_flag(
             reason=write.change.reason,
             at=uow.now,
             deleted=write.action is AuditAction.FLAG_DELETED,
+            segments=segment_pins(uow, environment, definition),
         ),
     )
     deleted = write.action is AuditAction.FLAG_DELETED

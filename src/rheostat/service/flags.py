@@ -42,6 +42,7 @@ from rheostat.service.flag_switches import (
     remove_flag_targets,
     set_rollout_percentage,
 )
+from rheostat.service.segments import restore_segments_of
 from rheostat.store.records import AuditAction, FlagRecord, FlagVersion
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -247,7 +248,9 @@ def restore_flag(
     """Write a NEW version whose definition equals ``version``'s (audited ``flag.restored``).
 
     Restores a deleted flag too (``expected_version`` is then its last, deleted, version).
-    The old content is validated again against today's segments.
+    The segments that version tested are brought back as they were when it was written
+    (``restore_segments_of``), so the flag serves exactly what it served then; versions
+    written before segment history existed (schema 0003) are checked against today's.
 
     Args:
         change: its ``expected_version`` is required: the flag's newest version as the caller
@@ -268,6 +271,8 @@ def restore_flag(
         raise _version_not_found(environment, key, version)
     refuse_stale("flag", {"environment": environment, "flag": key}, expected, stored.record.version)
     restored_change = change.with_reason(f"restore version {version}")
+    if old.segments:
+        restore_segments_of(uow, environment, old.segments, change=restored_change)
     canonical = validate_flag(uow, environment, key, old.definition)
     write = FlagWrite(action=AuditAction.FLAG_RESTORED, change=restored_change)
     return write_flag(uow, stored.record, canonical, write, target=(environment, key))

@@ -12,7 +12,7 @@ from rheostat.flags.canonical import canonical_environment, is_same_definition
 from rheostat.inputs import validate_key, validate_lookup
 from rheostat.service.change import Change
 from rheostat.service.flag_changes import FlagWrite, write_flag
-from rheostat.service.segments import record_segment_change
+from rheostat.service.segments import record_segment_change, segment_change
 from rheostat.store.records import AuditAction, FlagRecord, SegmentRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -215,13 +215,19 @@ def _apply_segments(
 ) -> None:
     written: list[tuple[AuditAction, str, SegmentRecord | None, SegmentRecord | None]] = []
     for key in result.segments_created:
-        created = uow.segments.add(environment, key, wanted[key], at=uow.now)
+        created = uow.segments.add(
+            environment, key, wanted[key], segment_change(uow, AuditAction.SEGMENT_CREATED, change)
+        )
         written.append((AuditAction.SEGMENT_CREATED, key, None, created))
     for key in result.segments_updated:
-        updated = uow.segments.save(environment, key, wanted[key], at=uow.now)
+        updated = uow.segments.save(
+            environment, key, wanted[key], segment_change(uow, AuditAction.SEGMENT_UPDATED, change)
+        )
         written.append((AuditAction.SEGMENT_UPDATED, key, stored[key], updated))
     for key in result.segments_deleted:
-        uow.segments.delete(environment, key)
+        uow.segments.delete(
+            environment, key, segment_change(uow, AuditAction.SEGMENT_DELETED, change)
+        )
         written.append((AuditAction.SEGMENT_DELETED, key, stored[key], None))
     for action, key, before, after in written:
         record_segment_change(uow, action, (environment, key), (before, after), change)

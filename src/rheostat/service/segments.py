@@ -15,7 +15,8 @@ from rheostat.flags.edits import segment_users
 from rheostat.inputs import validate_key, validate_lookup
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change, refuse_stale
-from rheostat.store.records import AuditAction, SegmentRecord
+from rheostat.store.records import AuditAction, SegmentRecord, SegmentVersion
+from rheostat.store.repositories import SegmentChange
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -24,6 +25,9 @@ __all__ = [
     "get_segment",
     "list_segments",
     "record_segment_change",
+    "restore_segments_of",
+    "segment_change",
+    "segment_history",
     "update_segment",
 ]
 
@@ -50,7 +54,9 @@ def create_segment(
             details={"environment": environment, "segment": key},
         )
     canonical = _validated(uow, environment, key, definition)
-    created = uow.segments.add(environment, key, canonical, at=uow.now)
+    created = uow.segments.add(
+        environment, key, canonical, segment_change(uow, AuditAction.SEGMENT_CREATED, change)
+    )
     record_segment_change(
         uow,
         AuditAction.SEGMENT_CREATED,
@@ -103,7 +109,9 @@ def update_segment(
     canonical = _validated(uow, environment, key, definition)
     if is_same_definition(current.definition, canonical):
         return current
-    updated = uow.segments.save(environment, key, canonical, at=uow.now)
+    updated = uow.segments.save(
+        environment, key, canonical, segment_change(uow, AuditAction.SEGMENT_UPDATED, change)
+    )
     record_segment_change(
         uow,
         AuditAction.SEGMENT_UPDATED,
@@ -143,7 +151,7 @@ def delete_segment(
             f"segment {key!r} is used by flag(s) {', '.join(users)}; change them first",
             details={"environment": environment, "segment": key, "flags": users},
         )
-    uow.segments.delete(environment, key)
+    uow.segments.delete(environment, key, segment_change(uow, AuditAction.SEGMENT_DELETED, change))
     record_segment_change(
         uow,
         AuditAction.SEGMENT_DELETED,
@@ -151,6 +159,60 @@ def delete_segment(
         (current, None),
         change,
     )
+
+
+def segment_change(uow: UnitOfWork, action: AuditAction, change: Change) -> SegmentChange:
+    """The history facts of a segment version written in ``uow`` for ``change``."""
+    return SegmentChange(action=action, actor=change.actor, reason=change.reason, at=uow.now)
+
+
+def segment_history(uow: UnitOfWork, environment: str, key: str) -> list[SegmentVersion]:
+    """Return every version of the segment, newest first (deleted segments included).
+
+    Raises:
+        NotFound: the segment never existed in that environment.
+    """
+    validate_lookup(environment=environment, segment=key)
+    versions = uow.segments.versions(environment, key)
+    if not versions:
+        raise NotFound(
+            f"segment {key!r} never existed in environment {environment!r}",
+            details={"environment": environment, "segment": key},
+        )
+    return versions
+
+
+def restore_segments_of(
+    uow: UnitOfWork, environment: str, pins: Mapping[str, int], *, change: Change
+) -> list[SegmentRecord]:
+    """Bring the segments named in ``pins`` back to those versions (a flag version's pins).
+
+    A segment already at its pinned version is left alone; one that changed since, or was
+    deleted, gets a new version holding the old definition, audited ``segment.restored`` (and
+    ``flag.segment_changed`` on every other flag that tests it: they change too).
+
+    Returns:
+        The segments written, in key order.
+    """
+    restored: list[SegmentRecord] = []
+    for key, version in sorted(pins.items()):
+        current = uow.segments.find(environment, key, lock=True)
+        if current is not None and current.version == version:
+            continue
+        old = uow.segments.find_version(environment, key, version)
+        if old is None:  # history lost (cannot happen from 0003 on): keep today's segment
+            continue
+        facts = segment_change(uow, AuditAction.SEGMENT_RESTORED, change)
+        written = (
+            uow.segments.add(environment, key, old.definition, facts)
+            if current is None
+            else uow.segments.save(environment, key, old.definition, facts)
+        )
+        record_segment_change(
+            uow, AuditAction.SEGMENT_RESTORED, (environment, key), (current, written), change
+        )
+        restored.append(written)
+    return restored
 
 
 def _existing(uow: UnitOfWork, environment: str, key: str, *, lock: bool = False) -> SegmentRecord:
@@ -197,7 +259,7 @@ def record_segment_change(
         states=(_state(before), _state(after)),
         change=change,
     )
-    if action is AuditAction.SEGMENT_UPDATED:
+    if action in (AuditAction.SEGMENT_UPDATED, AuditAction.SEGMENT_RESTORED):
         _record_for_flags(uow, target, (_flag_view(key, before), _flag_view(key, after)), change)
     uow.mark_changed(environment)
 

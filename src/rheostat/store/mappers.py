@@ -15,6 +15,7 @@ from rheostat.store.records import (
     FlagRecord,
     FlagVersion,
     SegmentRecord,
+    SegmentVersion,
     StoredResults,
 )
 from rheostat.store.tables import (
@@ -26,6 +27,7 @@ from rheostat.store.tables import (
     FlagRow,
     FlagVersionRow,
     SegmentRow,
+    SegmentVersionRow,
 )
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "to_flag",
     "to_flag_version",
     "to_segment",
+    "to_segment_version",
     "to_stored_results",
 ]
 
@@ -70,6 +73,22 @@ def to_flag_version(row: FlagVersionRow, environment: str, key: str) -> FlagVers
     return FlagVersion(
         environment=environment,
         key=key,
+        version=row.version,
+        definition=dict(row.definition),
+        deleted=row.deleted,
+        action=AuditAction(row.action),
+        actor=row.actor,
+        reason=row.reason,
+        created_at=row.created_at,
+        segments=None if row.segments is None else {k: int(v) for k, v in row.segments.items()},
+    )
+
+
+def to_segment_version(row: SegmentVersionRow, environment: str) -> SegmentVersion:
+    """Map a ``segment_versions`` row of ``environment``."""
+    return SegmentVersion(
+        environment=environment,
+        key=row.key,
         version=row.version,
         definition=dict(row.definition),
         deleted=row.deleted,

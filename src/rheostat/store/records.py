@@ -26,6 +26,7 @@ __all__ = [
     "FlagRecord",
     "FlagVersion",
     "SegmentRecord",
+    "SegmentVersion",
     "StoredResults",
 ]
 
@@ -61,6 +62,8 @@ class AuditAction(StrEnum):
     SEGMENT_CREATED = "segment.created"
     SEGMENT_UPDATED = "segment.updated"
     SEGMENT_DELETED = "segment.deleted"
+    SEGMENT_RESTORED = "segment.restored"
+    """Brought back to an old version, with a flag restored to a version that tested it."""
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
     EXPERIMENT_CREATED = "experiment.created"
@@ -129,6 +132,29 @@ class FlagVersion:
         deleted: this version deleted the flag.
         action: what made it (``flag.updated``, ``flag.restored``...).
         actor: who made it; reason: why, when given.
+        segments: the versions of the segments it tested when it was written
+            (``{"pilot-orgs": 3}``); ``None`` for versions older than segment history.
+    """
+
+    environment: str
+    key: str
+    version: int
+    definition: Mapping[str, Any]
+    deleted: bool = False
+    action: AuditAction
+    actor: str
+    reason: str | None = None
+    created_at: datetime
+    segments: Mapping[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SegmentVersion:
+    """One immutable entry of a segment's history (kept after the segment is deleted).
+
+    Attributes:
+        definition: the segment's definition at that version (the last one for a deletion).
+        deleted: this version deleted the segment.
     """
 
     environment: str

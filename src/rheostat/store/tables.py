@@ -40,6 +40,7 @@ __all__ = [
     "FlagRow",
     "FlagVersionRow",
     "SegmentRow",
+    "SegmentVersionRow",
 ]
 
 NAMING_CONVENTION = {
@@ -108,6 +109,8 @@ class EnvironmentRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    """Grows by one with each committed change of the environment's flags or segments."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -155,6 +158,9 @@ class FlagVersionRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    segments: Mapped[dict[str, Any] | None]
+    """The versions of the segments this version tested (``{"pilot-orgs": 3}``); ``None``
+    for versions written before segment history existed."""
 
 
 class SegmentRow(Base):
@@ -177,6 +183,24 @@ class SegmentRow(Base):
         "version_id_col": version,
         "version_id_generator": False,
     }
+
+
+class SegmentVersionRow(Base):
+    """``segment_versions``: immutable history of segments, kept after a segment is deleted."""
+
+    __tablename__ = "segment_versions"
+    __table_args__ = (UniqueConstraint("environment_id", "key", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]]
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    action: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class ApiKeyRow(Base):

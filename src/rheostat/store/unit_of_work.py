@@ -57,7 +57,13 @@ class UnitOfWork:
         return self._now
 
     def mark_changed(self, environment: str) -> None:
-        """Note that ``environment``'s flag set changes when this transaction commits."""
+        """Note that ``environment``'s flag set changes when this transaction commits.
+
+        The first time per transaction it also raises the environment's revision, in the same
+        transaction, so a revision names exactly one committed state of its flags.
+        """
+        if environment not in self.changed_environments:
+            self.environments.bump_revision(environment)
         self.changed_environments.add(environment)
 
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -16,7 +16,12 @@ from rheostat.api.deps import (
 )
 from rheostat.api.routers._params import ReasonQuery, VersionQuery
 from rheostat.api.schemas.common import ItemList
-from rheostat.api.schemas.segments import SegmentCreate, SegmentPublic, SegmentUpdate
+from rheostat.api.schemas.segments import (
+    SegmentCreate,
+    SegmentPublic,
+    SegmentUpdate,
+    SegmentVersionPublic,
+)
 
 __all__ = ["router"]
 
@@ -53,6 +58,15 @@ def get_segment(
 ) -> SegmentPublic:
     """Return one segment."""
     return SegmentPublic.from_record(service.get_segment(uow, environment, key))
+
+
+@router.get("/{key}/history")
+def segment_history(
+    key: str, environment: EnvironmentQuery, uow: Transaction, _: AdminKey
+) -> ItemList[SegmentVersionPublic]:
+    """Every version of the segment, newest first (deleted segments included)."""
+    versions = service.segment_history(uow, environment, key)
+    return ItemList(items=[SegmentVersionPublic.from_record(version) for version in versions])
 
 
 @router.put("/{key}")

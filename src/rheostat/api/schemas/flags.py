@@ -109,6 +109,11 @@ class FlagVersionPublic(BaseModel):
     actor: str
     reason: str | None
     created_at: datetime
+    segments: dict[str, int] | None = Field(
+        default=None,
+        description="versions of the segments it tested, brought back by a restore"
+        " (null for versions older than segment history)",
+    )
 
     @classmethod
     def from_record(cls, record: FlagVersion) -> FlagVersionPublic:
@@ -123,6 +128,7 @@ class FlagVersionPublic(BaseModel):
             actor=record.actor,
             reason=record.reason,
             created_at=record.created_at,
+            segments=None if record.segments is None else dict(record.segments),
         )
 
 

@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from rheostat.api.schemas.common import ChangeRequest, RequestModel
-from rheostat.service import SegmentRecord
+from rheostat.service import SegmentRecord, SegmentVersion
 
-__all__ = ["SegmentCreate", "SegmentPublic", "SegmentUpdate"]
+__all__ = ["SegmentCreate", "SegmentPublic", "SegmentUpdate", "SegmentVersionPublic"]
 
 _DEFINITION_DOC = 'native segment definition: {"conditions": [...], "description": "..."}'
 
@@ -49,4 +49,33 @@ class SegmentPublic(BaseModel):
             version=record.version,
             created_at=record.created_at,
             updated_at=record.updated_at,
+        )
+
+
+class SegmentVersionPublic(BaseModel):
+    """One entry of a segment's history: what, who, when, why."""
+
+    environment: str
+    key: str
+    version: int
+    definition: dict[str, Any]
+    deleted: bool
+    action: str
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: SegmentVersion) -> SegmentVersionPublic:
+        """Convert the service's value."""
+        return cls(
+            environment=record.environment,
+            key=record.key,
+            version=record.version,
+            definition=dict(record.definition),
+            deleted=record.deleted,
+            action=str(record.action),
+            actor=record.actor,
+            reason=record.reason,
+            created_at=record.created_at,
         )

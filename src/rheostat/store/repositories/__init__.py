@@ -9,7 +9,7 @@ from rheostat.store.repositories.experiments import (
     WindowTotals,
 )
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
-from rheostat.store.repositories.segments import SegmentRepository
+from rheostat.store.repositories.segments import SegmentChange, SegmentRepository
 
 __all__ = [
     "ApiKeyRepository",
@@ -19,6 +19,7 @@ __all__ = [
     "ExperimentRepository",
     "FlagChange",
     "FlagRepository",
+    "SegmentChange",
     "SegmentRepository",
     "StoredFlag",
     "WindowTotals",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,6 +97,25 @@ class EnvironmentRepository:
         self._session.delete(row)
         self._session.flush()
         self._ids.pop(key, None)
+
+    def bump_revision(self, key: str) -> None:
+        """Add one to the environment's revision (its flags or segments change in this
+        transaction). A core UPDATE: it does not touch the optimistic ``version``."""
+        self._session.execute(
+            update(EnvironmentRow)
+            .where(EnvironmentRow.key == key)
+            .values(revision=EnvironmentRow.revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    def revision_of(self, key: str) -> int:
+        """Return the environment's revision (one indexed row). Raises ``NotFound``."""
+        found = self._session.scalar(
+            select(EnvironmentRow.revision).where(EnvironmentRow.key == key)
+        )
+        if found is None:
+            raise _not_found(key)
+        return int(found)
 
     def count_contents(self, key: str) -> dict[str, int]:
         """Count live flags, segments, experiments and active SDK keys of environment ``key``.

@@ -44,6 +44,8 @@ class FlagChange:
     reason: str | None
     at: datetime
     deleted: bool = False
+    segments: Mapping[str, int] | None = None
+    """The versions of the segments the written definition tests (``{"pilot-orgs": 3}``)."""
 
 
 class FlagRepository:
@@ -178,6 +180,7 @@ def _version_row(row: FlagRow, change: FlagChange) -> FlagVersionRow:
         actor=change.actor,
         reason=change.reason,
         created_at=change.at,
+        segments=None if change.segments is None else dict(change.segments),
     )
 
 
