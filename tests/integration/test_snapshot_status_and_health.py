@@ -17,9 +17,9 @@ from rheostat.service import (
     create_environment,
     create_flag,
     flag_stats,
+    flag_summaries,
     kill_flag,
     open_store,
-    rollout_status,
     set_rollout_percentage,
     snapshot,
     transact,
@@ -101,8 +101,8 @@ def test_rollout_status_lists_every_flag_with_state_and_percentage(
     transact(environments, kill_flag, "production", "hybrid-search", change=Change(actor="oncall"))
 
     # When the view is read for everything, then for staging only
-    every = transact(environments, rollout_status)
-    staging = transact(environments, rollout_status, "staging")
+    every = transact(environments, flag_summaries)
+    staging = transact(environments, flag_summaries, "staging")
 
     # Then each row shows environment, key, state and share
     assert [(r.environment, r.key, r.state, r.rollout_percent) for r in every] == [
@@ -112,7 +112,7 @@ def test_rollout_status_lists_every_flag_with_state_and_percentage(
     ]
     assert [r.version for r in staging] == [1]
     with pytest.raises(NotFound):
-        transact(environments, rollout_status, "nowhere")
+        transact(environments, flag_summaries, "nowhere")
 
 
 def test_flag_stats_summarise_one_flag(environments: SqlStore) -> None:

@@ -60,7 +60,7 @@ def list_flags(
 ) -> None:
     """Every flag of the environment with its state and rollout."""
     with reading(database_url) as uow:
-        rows = service.rollout_status(uow, env)
+        rows = service.flag_summaries(uow, env)
     if as_json:
         print_json(rows)
     else:

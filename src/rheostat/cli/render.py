@@ -15,16 +15,17 @@ from rich.table import Table
 from rich.text import Text
 
 from rheostat.cli.output import to_json_data
+from rheostat.flags.summary import rollout_percent
 from rheostat.service import (
     ApiKey,
     CreatedApiKey,
     Environment,
     FlagRecord,
+    FlagSummary,
     FlagVersion,
     Health,
     HealthStatus,
     ImportResult,
-    RolloutStatus,
 )
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "format_rollout_table",
     "format_step",
     "format_what_next",
-    "rollout_share",
 ]
 
 _STATE_STYLES: Mapping[str, str] = {
@@ -72,21 +72,6 @@ def format_percent(percent: float | None) -> str:
     return f"{percent:.3f}".rstrip("0").rstrip(".") + "%"
 
 
-def rollout_share(definition: Mapping[str, Any]) -> float | None:
-    """Return the "on" share of the catch-all split rule of a bool flag, for display.
-
-    ``None`` when the definition has no such rule (a flag without a split).
-    """
-    for rule in reversed(list(definition.get("rules") or [])):
-        if isinstance(rule, Mapping) and not rule.get("when"):
-            serve = rule.get("serve")
-            split = serve.get("split") if isinstance(serve, Mapping) else None
-            if isinstance(split, Mapping) and isinstance(split.get("on"), int | float):
-                return float(split["on"])
-            return None
-    return None
-
-
 def format_note(message: str, *, style: str = "green") -> Text:
     """One line that says what happened."""
     return Text(message, style=style)
@@ -104,7 +89,7 @@ def format_change(verb: str, record: FlagRecord) -> Text:
     return line
 
 
-def format_rollout_table(rows: Sequence[RolloutStatus], *, title: str) -> Table:
+def format_rollout_table(rows: Sequence[FlagSummary], *, title: str) -> Table:
     """Every flag with its state and rollout: the seeds' ``make rollout-status`` view."""
     table = Table(title=title, title_justify="left", expand=False)
     for column in ("flag", "state", "rollout", "version", "updated", "description"):
@@ -129,7 +114,7 @@ def format_flag(record: FlagRecord) -> Panel:
         ("environment", record.environment),
         ("version", str(record.version)),
         ("enabled", _enabled_text(record.enabled)),
-        ("rollout", format_percent(rollout_share(record.definition))),
+        ("rollout", format_percent(rollout_percent(record.definition))),
         ("updated", format_when(record.updated_at)),
     )
     return Panel(Group(facts, _definition_yaml(record.definition)), title=record.key)
@@ -175,7 +160,7 @@ def _serving(version: FlagVersion) -> Text:
         return Text("deleted", style="dim")
     if not version.definition.get("enabled", True):
         return Text("KILLED", style="bold red")
-    return Text(format_percent(rollout_share(version.definition)))
+    return Text(format_percent(rollout_percent(version.definition)))
 
 
 def format_environments(environments: Sequence[Environment]) -> Table:

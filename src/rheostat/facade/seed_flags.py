@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from rheostat.errors import InvalidDefinition
-from rheostat.flags.edits import on_share
-from rheostat.service.status import FlagState, flag_state
+from rheostat.flags.edits import with_rollout
+from rheostat.flags.summary import FlagState, flag_state, on_share
 
 __all__ = ["FeatureFlag", "SeedStatus", "from_definition", "parse_seed_flag", "to_definition"]
 
@@ -133,13 +133,12 @@ def to_definition(flag: FeatureFlag) -> dict[str, Any]:
     percent = {SeedStatus.ENABLED: _FULL, SeedStatus.WHITELIST: 0.0}.get(
         flag.status, flag.rollout_percentage
     )
-    on_share = round(percent * 1000)
     targets = []
     if flag.enabled_users or flag.enabled_groups:
         targets.append(
             {"variant": "on", "keys": list(flag.enabled_users), "groups": list(flag.enabled_groups)}
         )
-    return {
+    gated = {
         "description": flag.description,
         "enabled": flag.enabled,
         "variants": {"on": True, "off": False},
@@ -147,13 +146,9 @@ def to_definition(flag: FeatureFlag) -> dict[str, Any]:
         "targets": targets,
         "rules": [
             *(rule for name, values in flag.conditions.items() for rule in _gate(name, values)),
-            {
-                "name": "rollout",
-                "when": [],
-                "serve": {"split": {"on": on_share / 1000, "off": (100_000 - on_share) / 1000}},
-            },
         ],
     }
+    return with_rollout(gated, percent, flag.name)
 
 
 def _gate(attribute: str, values: tuple[Any, ...]) -> list[dict[str, Any]]:

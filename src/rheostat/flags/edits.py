@@ -1,4 +1,4 @@
-"""Pure edits of native flag definitions: the targeted operations, and reading state back.
+"""Pure edits of native flag definitions: the targeted operations (reading: ``summary``).
 
 Definitions here are canonical (as ``FlagSet.to_dict`` writes them): ``type``, ``variants``,
 ``default``, ``targets`` and ``rules`` are always present. Every function returns a new
@@ -13,17 +13,10 @@ from typing import Any
 
 from rheostat.errors import ValidationError
 from rheostat.flags.bucketing import BUCKETS
+from rheostat.flags.summary import catch_all_index, first_variant_serving
 
 __all__ = [
     "bool_variants",
-    "catch_all_index",
-    "dependent_flags",
-    "on_share",
-    "on_variant",
-    "rollout_percent",
-    "segment_users",
-    "segments_tested",
-    "targeted_counts",
     "with_enabled",
     "with_rollout",
     "with_targets_added",
@@ -46,8 +39,8 @@ def bool_variants(definition: Definition, key: str) -> tuple[str, str]:
         ValidationError: the flag is not a bool flag with both a true and a false variant.
     """
     variants: Mapping[str, Any] = definition.get("variants", {})
-    on = _first_named(variants, True, preferred="on")
-    off = _first_named(variants, False, preferred="off")
+    on = first_variant_serving(variants, True, preferred="on")
+    off = first_variant_serving(variants, False, preferred="off")
     if definition.get("type", "bool") != "bool" or on is None or off is None:
         raise ValidationError(
             f"flag {key!r} is not an on/off flag (it needs a true and a false variant);"
@@ -55,56 +48,6 @@ def bool_variants(definition: Definition, key: str) -> tuple[str, str]:
             details={"flag": key, "variants": sorted(variants)},
         )
     return on, off
-
-
-def on_variant(definition: Definition) -> str | None:
-    """Return the bool flag's ``true`` variant, or ``None`` for other flags."""
-    if definition.get("type", "bool") != "bool":
-        return None
-    return _first_named(definition.get("variants", {}), True, preferred="on")
-
-
-def _first_named(variants: Mapping[str, Any], value: bool, *, preferred: str) -> str | None:
-    if variants.get(preferred) is value:
-        return preferred
-    return next((name for name, served in variants.items() if served is value), None)
-
-
-def catch_all_index(definition: Definition) -> int | None:
-    """Return the index of the last rule without conditions, or ``None``."""
-    rules = list(definition.get("rules", []))
-    for index in range(len(rules) - 1, -1, -1):
-        if not rules[index].get("when"):
-            return index
-    return None
-
-
-def on_share(definition: Definition) -> float | None:
-    """The share (percent) of contexts the catch-all serves a bool flag's on variant.
-
-    ``None`` when the flag is not an on/off flag. Without a catch-all rule, the default
-    variant decides (100 if it is the on variant, else 0).
-    """
-    on = on_variant(definition)
-    if on is None:
-        return None
-    index = catch_all_index(definition)
-    serve = definition.get("default") if index is None else definition["rules"][index]["serve"]
-    if isinstance(serve, Mapping):
-        return float(serve.get("split", {}).get(on, 0.0))
-    return 100.0 if serve == on else 0.0
-
-
-def rollout_percent(definition: Definition) -> float | None:
-    """The on variant's weight in a bool flag's catch-all split; ``None`` without such a split."""
-    on = on_variant(definition)
-    index = catch_all_index(definition)
-    if on is None or index is None:
-        return None
-    serve = definition["rules"][index]["serve"]
-    if not isinstance(serve, Mapping):
-        return None
-    return float(serve.get("split", {}).get(on, 0.0))
 
 
 def with_rollout(definition: Definition, percent: float, key: str) -> dict[str, Any]:
@@ -194,48 +137,3 @@ def _merged(existing: Iterable[str], added: Iterable[str]) -> list[str]:
             listed.add(item)
             merged.append(item)
     return merged
-
-
-def targeted_counts(definition: Definition) -> tuple[int, int]:
-    """Return how many distinct user keys and groups the flag's targets list."""
-    users: set[str] = set()
-    groups: set[str] = set()
-    for target in definition.get("targets", []):
-        users.update(target.get("keys", []))
-        groups.update(target.get("groups", []))
-    return len(users), len(groups)
-
-
-def dependent_flags(flags: Mapping[str, Definition], key: str) -> list[str]:
-    """Return the flags (sorted) that name ``key`` as a prerequisite."""
-    return sorted(
-        name
-        for name, definition in flags.items()
-        if name != key and any(p.get("flag") == key for p in definition.get("prerequisites", []))
-    )
-
-
-def segments_tested(definition: Definition) -> list[str]:
-    """Return the segments (sorted, each once) the flag's rules test with ``in_segment``."""
-    return sorted(
-        {
-            segment
-            for rule in definition.get("rules", [])
-            for condition in rule.get("when", [])
-            if condition.get("op") == "in_segment"
-            for segment in condition.get("values", [])
-        }
-    )
-
-
-def segment_users(flags: Mapping[str, Definition], segment: str) -> list[str]:
-    """Return the flags (sorted) whose rules test ``in_segment`` with ``segment``."""
-    return sorted(
-        name
-        for name, definition in flags.items()
-        if any(
-            condition.get("op") == "in_segment" and segment in condition.get("values", [])
-            for rule in definition.get("rules", [])
-            for condition in rule.get("when", [])
-        )
-    )

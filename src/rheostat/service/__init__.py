@@ -14,6 +14,7 @@ Updates that name the version they read get ``Conflict`` when it is stale, and n
 ``check_health`` is the one exception: a probe that takes the store and never raises.
 """
 
+from rheostat.flags.summary import FlagState
 from rheostat.service.api_keys import (
     authenticate,
     authorize,
@@ -89,12 +90,11 @@ from rheostat.service.segments import (
     update_segment,
 )
 from rheostat.service.status import (
-    FlagState,
     FlagStats,
-    RolloutStatus,
+    FlagSummary,
     Snapshot,
     flag_stats,
-    rollout_status,
+    flag_summaries,
     snapshot,
 )
 from rheostat.service.transact import transact
@@ -132,6 +132,7 @@ __all__ = [
     "FlagRecord",
     "FlagState",
     "FlagStats",
+    "FlagSummary",
     "FlagVersion",
     "Health",
     "HealthStatus",
@@ -140,7 +141,6 @@ __all__ = [
     "MetricEvent",
     "Receipt",
     "ResultsReport",
-    "RolloutStatus",
     "SegmentRecord",
     "SegmentVersion",
     "Snapshot",
@@ -169,6 +169,7 @@ __all__ = [
     "find_flag",
     "flag_history",
     "flag_stats",
+    "flag_summaries",
     "get_api_key",
     "get_environment",
     "get_experiment",
@@ -194,7 +195,6 @@ __all__ = [
     "remove_flag_targets",
     "restore_flag",
     "revoke_api_key",
-    "rollout_status",
     "segment_history",
     "set_rollout_percentage",
     "snapshot",

@@ -8,7 +8,7 @@ from typing import Any
 
 from rheostat.errors import NotFound
 from rheostat.flags.canonical import canonical_environment, is_same_definition
-from rheostat.flags.edits import segments_tested
+from rheostat.flags.summary import segments_tested
 from rheostat.inputs import validate_lookup
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change, refuse_stale

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rheostat.errors import AlreadyExists, Conflict, NotFound
-from rheostat.flags.edits import dependent_flags
+from rheostat.flags.summary import dependent_flags
 from rheostat.inputs import MAX_VERSION, validate_key, validate_lookup, validate_number
 from rheostat.service.change import Change, refuse_stale
 from rheostat.service.flag_changes import (

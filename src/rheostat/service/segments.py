@@ -11,7 +11,7 @@ from typing import Any
 
 from rheostat.errors import AlreadyExists, Conflict, NotFound
 from rheostat.flags.canonical import canonical_environment, is_same_definition
-from rheostat.flags.edits import segment_users
+from rheostat.flags.summary import segment_users
 from rheostat.inputs import validate_key, validate_lookup
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change, refuse_stale

@@ -7,40 +7,22 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from rheostat.flags.edits import on_share, on_variant, rollout_percent, targeted_counts
+from rheostat.flags.summary import FlagState, flag_state, rollout_percent, targeted_counts
 from rheostat.inputs import validate_lookup
 from rheostat.service.flag_changes import flag_not_found, live_flag
 from rheostat.store.records import FlagRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
-    "FlagState",
     "FlagStats",
-    "RolloutStatus",
+    "FlagSummary",
     "Snapshot",
-    "flag_state",
     "flag_stats",
-    "rollout_status",
+    "flag_summaries",
     "snapshot",
 ]
-
-
-class FlagState(StrEnum):
-    """A flag's state in the seeds' words (``status`` in ``config/feature_flags.json``)."""
-
-    ENABLED = "enabled"
-    """On for everyone its rules reach (a bool flag at 100 %, or any non-split flag that is on)."""
-    DISABLED = "disabled"
-    """Kill switch engaged: everyone gets the default variant."""
-    PERCENTAGE = "percentage"
-    """A bool flag on for a share strictly between 0 and 100 %."""
-    TARGETED = "targeted"
-    """A bool flag at 0 % that is on only for listed users or groups."""
-    OFF = "off"
-    """Enabled but serving "on" to nobody (0 %, no targets)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +42,7 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RolloutStatus:
+class FlagSummary:
     """One row of the rollout-status view (``GET /api/v1/config/flags``).
 
     Attributes:
@@ -112,7 +94,7 @@ def snapshot(uow: UnitOfWork, environment: str) -> Snapshot:
     return Snapshot(environment=environment, document=document, etag=entity_tag(document))
 
 
-def rollout_status(uow: UnitOfWork, environment: str | None = None) -> list[RolloutStatus]:
+def flag_summaries(uow: UnitOfWork, environment: str | None = None) -> list[FlagSummary]:
     """Return every flag with its state and rollout percentage, sorted by environment, key.
 
     Args:
@@ -166,24 +148,8 @@ def entity_tag(document: Mapping[str, Any]) -> str:
     return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
 
 
-def flag_state(definition: Mapping[str, Any]) -> FlagState:
-    """The seeds' status of a flag definition (see ``FlagState``)."""
-    if not definition.get("enabled", True):
-        return FlagState.DISABLED
-    on = on_variant(definition)
-    percent = on_share(definition)
-    if on is None or percent is None or percent >= 100:  # percent
-        return FlagState.ENABLED
-    if percent > 0:
-        return FlagState.PERCENTAGE
-    targets = definition.get("targets", [])
-    if any(t.get("variant") == on and (t.get("keys") or t.get("groups")) for t in targets):
-        return FlagState.TARGETED
-    return FlagState.OFF
-
-
-def _status_row(flag: FlagRecord) -> RolloutStatus:
-    return RolloutStatus(
+def _status_row(flag: FlagRecord) -> FlagSummary:
+    return FlagSummary(
         environment=flag.environment,
         key=flag.key,
         description=flag.description,

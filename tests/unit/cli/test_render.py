@@ -17,23 +17,24 @@ from rheostat.cli.render import (
     format_import_result,
     format_percent,
     format_rollout_table,
-    rollout_share,
 )
+from rheostat.flags.summary import rollout_percent
 from rheostat.service import (
     AuditAction,
     FlagRecord,
     FlagState,
+    FlagSummary,
     FlagVersion,
     Health,
     HealthStatus,
     ImportResult,
-    RolloutStatus,
 )
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 RAMPED: dict[str, Any] = {
     "description": "New checkout",
     "enabled": True,
+    "variants": {"on": True, "off": False},
     "rules": [{"when": [], "serve": {"split": {"on": 12.5, "off": 87.5}}}],
 }
 
@@ -74,13 +75,20 @@ def test_percentages_show_up_to_three_decimals(percent: float | None, text: str)
         ({"rules": [{"when": [{"attribute": "a", "op": "exists"}], "serve": "on"}]}, None),
         ({"rules": [{"serve": "on"}]}, None),
         ({}, None),
+        (
+            {
+                "variants": {"yes": True, "no": False},
+                "rules": [{"serve": {"split": {"no": 70, "yes": 30}}}],
+            },
+            30.0,
+        ),
     ],
 )
-def test_the_rollout_share_is_the_catch_all_split(
+def test_the_cli_shows_the_rollout_the_core_reads(
     definition: dict[str, Any], share: float | None
 ) -> None:
-    # Given / When / Then
-    assert rollout_share(definition) == share
+    # Given / When / Then: one function reads the share (not only a variant named "on")
+    assert rollout_percent(definition) == share
 
 
 def test_a_change_names_flag_environment_version_and_a_kill() -> None:
@@ -121,7 +129,7 @@ def test_a_flag_shows_its_state_and_definition() -> None:
 def test_the_rollout_table_has_a_row_per_flag() -> None:
     # Given two flags
     rows = [
-        RolloutStatus(
+        FlagSummary(
             environment="production",
             key=key,
             description="",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from rheostat import service
 from rheostat.api.deps import AdminKey, Transaction
-from rheostat.api.schemas.status import RolloutStatusList, RolloutStatusPublic
+from rheostat.api.schemas.status import FlagSummaryList, FlagSummaryPublic
 
 __all__ = ["router"]
 
@@ -16,11 +16,11 @@ router = APIRouter(prefix="/api/v1/config", tags=["status"])
 
 
 @router.get("/flags")
-def rollout_status(
+def flag_summaries(
     uow: Transaction,
     _: AdminKey,
     environment: Annotated[str | None, Query(description="only this environment")] = None,
-) -> RolloutStatusList:
+) -> FlagSummaryList:
     """Every flag of every environment (or of one) with its state and rollout percentage."""
-    rows = service.rollout_status(uow, environment)
-    return RolloutStatusList(flags=[RolloutStatusPublic.from_record(row) for row in rows])
+    rows = service.flag_summaries(uow, environment)
+    return FlagSummaryList(flags=[FlagSummaryPublic.from_record(row) for row in rows])

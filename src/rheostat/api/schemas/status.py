@@ -6,12 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from rheostat.service import Health, RolloutStatus
+from rheostat.service import FlagSummary, Health
 
-__all__ = ["HealthPublic", "RolloutStatusList", "RolloutStatusPublic"]
+__all__ = ["FlagSummaryList", "FlagSummaryPublic", "HealthPublic"]
 
 
-class RolloutStatusPublic(BaseModel):
+class FlagSummaryPublic(BaseModel):
     """One flag's state and rollout share, the seeds' ``make rollout-status`` row."""
 
     environment: str
@@ -24,7 +24,7 @@ class RolloutStatusPublic(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_record(cls, row: RolloutStatus) -> RolloutStatusPublic:
+    def from_record(cls, row: FlagSummary) -> FlagSummaryPublic:
         """Convert the service's value."""
         return cls(
             environment=row.environment,
@@ -38,10 +38,10 @@ class RolloutStatusPublic(BaseModel):
         )
 
 
-class RolloutStatusList(BaseModel):
+class FlagSummaryList(BaseModel):
     """Every flag with its state and rollout: ``{"flags": [...]}``."""
 
-    flags: list[RolloutStatusPublic]
+    flags: list[FlagSummaryPublic]
 
 
 class HealthPublic(BaseModel):
