@@ -6,6 +6,7 @@ table or line, or JSON with ``--json``). Changes are recorded with ``--actor`` a
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -234,13 +235,15 @@ def kill_flag(
     _report("killed", record, as_json=as_json)
 
 
-@app.command("rollout")
+# `-5` looks like an option to click: let unknown options through as arguments, so a negative
+# PERCENT reaches `_percentage` and is refused with the rule, not "No such option: -5".
+@app.command("rollout", context_settings={"ignore_unknown_options": True})
 def rollout(  # noqa: PLR0913  # one parameter per command-line option
     flag: FlagArgument,
-    percent: Annotated[
-        float,
+    percent_text: Annotated[
+        str,
         typer.Argument(
-            metavar="PERCENT", min=0, max=100, help="Share of users served 'on' (0-100)."
+            metavar="PERCENT", help="Share of users served 'on' (0-100).", show_default=False
         ),
     ],
     expected_version: ExpectedVersionOption = None,
@@ -251,6 +254,7 @@ def rollout(  # noqa: PLR0913  # one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Serve a bool flag to PERCENT % of users; widening keeps those who had it."""
+    percent = _percentage(percent_text)
     with transaction(database_url) as uow:
         record = service.set_rollout_percentage(
             uow,
@@ -264,6 +268,20 @@ def rollout(  # noqa: PLR0913  # one parameter per command-line option
             ),
         )
     _report(f"rolled out to {percent:g}%", record, as_json=as_json)
+
+
+def _percentage(text: str) -> float:
+    """Return PERCENT as a number from 0 to 100; ``nan``, ``inf`` and the rest are refused."""
+    try:
+        percent = float(text)
+    except ValueError:
+        percent = math.nan
+    if not 0 <= percent <= 100:  # also refuses nan, which compares false with everything
+        raise ValidationError(
+            f"rollout percentage must be a number from 0 to 100, got {text}",
+            details={"field": "percent", "value": text},
+        )
+    return abs(percent)  # -0 is 0
 
 
 @app.command("target")
