@@ -67,3 +67,38 @@ def test_a_negative_percentage_is_refused_wherever_the_options_are(rheostat: Any
 
     # Then the percentage is refused, not taken for an option
     assert "must be a number from 0 to 100, got -5" in _refused(result)
+
+
+def test_importing_a_file_that_is_not_utf8_names_the_byte_and_offset(
+    rheostat: Any, tmp_path: Any
+) -> None:
+    # Given a Latin-1 document: "é" is the single byte 0xe9
+    document = tmp_path / "flags.yaml"
+    document.write_bytes("flags:\n  caf\u00e9: {}\n".encode("latin-1"))
+
+    # When it is imported
+    result = rheostat("flags", "import", str(document))
+
+    # Then the file, the byte and where it is are named
+    assert f"{document} is not UTF-8 text (invalid byte 0xe9 at offset 12)" in _refused(result)
+
+
+def test_importing_dash_reads_standard_input(rheostat: Any) -> None:
+    # Given a document on standard input
+    document = b"flags:\n  new-checkout:\n    description: from stdin\n"
+
+    # When "-" is imported
+    result = rheostat("flags", "import", "-", "--json", stdin=document)
+
+    # Then the flag it holds is created
+    assert result.exit_code == 0, result.output
+    assert '"new-checkout"' in result.stdout
+    assert "from stdin" in rheostat("flags", "get", "new-checkout", "--json").stdout
+
+
+def test_importing_non_utf8_standard_input_is_refused(rheostat: Any) -> None:
+    # Given / When bytes that are not UTF-8 are imported from standard input
+    result = rheostat("flags", "import", "-", stdin=b"flags: {\xff: 1}\n")
+
+    # Then standard input is named as the source
+    assert "standard input is not UTF-8 text (invalid byte 0xff at offset 8)" in _refused(result)
