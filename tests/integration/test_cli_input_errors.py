@@ -102,3 +102,61 @@ def test_importing_non_utf8_standard_input_is_refused(rheostat: Any) -> None:
 
     # Then standard input is named as the source
     assert "standard input is not UTF-8 text (invalid byte 0xff at offset 8)" in _refused(result)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(("get",), id="get"),
+        pytest.param(("get", "--version", "1"), id="get-version"),
+        pytest.param(("enable",), id="enable"),
+        pytest.param(("disable",), id="disable"),
+        pytest.param(("kill",), id="kill"),
+        pytest.param(("rollout", "5"), id="rollout"),
+        pytest.param(("target", "-u", "alice"), id="target"),
+        pytest.param(("history",), id="history"),
+        pytest.param(("restore", "1"), id="restore"),
+        pytest.param(("delete",), id="delete"),
+    ],
+)
+def test_a_mistyped_flag_key_suggests_the_closest_flag(
+    rheostat: Any, command: tuple[str, ...]
+) -> None:
+    # Given flags new-checkout and dark-mode
+    rheostat("flags", "set", "new-checkout")
+    rheostat("flags", "set", "dark-mode")
+
+    # When a command names new-chekout
+    verb, *rest = command
+    result = rheostat("flags", verb, "new-chekout", *rest)
+
+    # Then the closest flag is suggested
+    line = _refused(result)
+    assert line.startswith("error: flag 'new-chekout' ")
+    assert line.endswith("; did you mean 'new-checkout'?")
+
+
+def test_the_suggestion_completes_the_not_found_message(rheostat: Any) -> None:
+    # Given a flag new-checkout
+    rheostat("flags", "set", "new-checkout")
+
+    # When new-chekout is asked for / Then the whole line reads as the issue asks
+    assert _refused(rheostat("flags", "get", "new-chekout")) == (
+        "error: flag 'new-chekout' does not exist in environment 'production';"
+        " did you mean 'new-checkout'?"
+    )
+
+
+def test_no_suggestion_when_nothing_is_close(rheostat: Any) -> None:
+    # Given one flag
+    rheostat("flags", "set", "new-checkout")
+
+    # When an unrelated key is asked for / Then the error stands alone
+    line = _refused(rheostat("flags", "get", "zzz"))
+    assert line == "error: flag 'zzz' does not exist in environment 'production'"
+
+
+def test_a_mistyped_environment_suggests_the_closest_environment(rheostat: Any) -> None:
+    # Given / When production is mistyped / Then it is suggested
+    line = _refused(rheostat("flags", "list", "--env", "prodution"))
+    assert line == "error: environment 'prodution' does not exist; did you mean 'production'?"
