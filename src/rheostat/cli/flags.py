@@ -14,6 +14,7 @@ import typer
 
 from rheostat import service
 from rheostat.cli.documents import flag_definition
+from rheostat.cli.flag_setting import FlagSetting, write_flag_setting
 from rheostat.cli.options import (
     DEFAULT_ENVIRONMENT,
     MAX_VERSION,
@@ -113,35 +114,18 @@ def set_flag(  # noqa: PLR0913  # one parameter per command-line option
     """Create a flag, or replace its definition.
 
     With no definition a new flag is a bool flag, off for everyone: ramp it with
-    `rheostat flags rollout`.
+    `rheostat flags rollout`. Without --expected-version the change applies to the flag as
+    it is committed, never refused for a concurrent change.
     """
-    body = flag_definition(flag, file=file, inline=definition)
-    described = {} if description is None else {"description": description}
-    who = default_actor(actor)
+    setting = FlagSetting(
+        definition=flag_definition(flag, file=file, inline=definition), description=description
+    )
+    change = service.Change(
+        actor=default_actor(actor), reason=reason, expected_version=expected_version
+    )
     with transaction(database_url) as uow:
-        existing = service.find_flag(uow, env, flag)
-        if existing is None:
-            new = {**(body or {}), **described}
-            record = service.create_flag(
-                uow, env, flag, new, change=service.Change(actor=who, reason=reason)
-            )
-        else:
-            if body is None and not described:
-                raise ValidationError(
-                    f"flag {flag!r} exists in {env}: pass --file, --definition or --description"
-                )
-            record = service.update_flag(
-                uow,
-                env,
-                flag,
-                {**(body or dict(existing.definition)), **described},
-                change=service.Change(
-                    actor=who,
-                    reason=reason,
-                    expected_version=expected_version or existing.version,
-                ),
-            )
-    _report("created" if existing is None else "updated", record, as_json=as_json)
+        record, created = write_flag_setting(uow, env, flag, setting, change=change)
+    _report("created" if created else "updated", record, as_json=as_json)
 
 
 @app.command("delete")
