@@ -227,3 +227,35 @@ def test_weights_of_a_running_experiment_cannot_change(api: Api) -> None:
     assert "would move assigned units" in reweighted.json()["error"]["message"]
     assert _ok(covered)["coverage_percent"] == 40
     assert covered.headers["ETag"] == '"3"'
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        pytest.param({"value": 1e308}, "events[0].value", id="value-1e308"),
+        pytest.param({"value": -1e13}, "events[0].value", id="value-beyond-the-bound"),
+        pytest.param({"n": 2, "sum": 1e308, "sum_squares": 1e308}, "events[0].sum", id="sum"),
+        pytest.param(
+            {"n": 2, "sum": 2.0, "sum_squares": 1e300}, "events[0].sum_squares", id="squares"
+        ),
+    ],
+)
+def test_a_metric_value_whose_square_could_overflow_is_refused_with_422(
+    api: Api, event: dict[str, float], field: str
+) -> None:
+    # Given a running experiment
+    api.client.post("/api/v1/experiments", params=PRODUCTION, json=EXPERIMENT, headers=api.admin)
+    api.client.post("/api/v1/experiments/checkout-copy/start", params=PRODUCTION, headers=api.admin)
+    base = "/api/v1/client/experiments/checkout-copy"
+
+    # When a huge value is recorded, then an ordinary one
+    huge = {"events": [{"arm": "control", "metric": "latency_ms", **event}]}
+    refused = api.client.post(f"{base}/metrics", json=huge, headers=api.sdk)
+    ordinary = {"events": [{"arm": "control", "metric": "latency_ms", "value": 1e12}]}
+    accepted = api.client.post(f"{base}/metrics", json=ordinary, headers=api.sdk)
+
+    # Then the huge one is refused naming the field and the bound; the largest allowed is kept
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"]["field"] == field
+    assert "must be a finite number from" in refused.json()["error"]["message"]
+    assert accepted.json()["recorded"] == 1

@@ -135,3 +135,55 @@ def test_a_shared_store_and_the_seed_positionals_are_accepted(
         assert store.schema_revision() is not None
     finally:
         store.close()
+
+
+def test_a_forgotten_await_fails_loudly_on_the_next_call(
+    manager: ABTestManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a draft test
+    manager.create_test(test_id="forgotten")
+
+    # When start_test is called without await
+    manager.start_test("forgotten")  # the mistake: a call whose result is dropped
+
+    # Then an ERROR is logged, the next call raises saying so, and the test did not start
+    message = (
+        "ABTestManager.start_test('forgotten') was called without await: the test was not"
+        " started; write `await manager.start_test('forgotten')`"
+    )
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("ERROR", message)]
+    with pytest.raises(rheostat.ConfigurationError) as raised:
+        manager.get_test("forgotten")
+    assert raised.value.message == message
+    assert manager.get_test("forgotten").status == "draft"  # raised once, then reported
+
+
+def test_a_forgotten_stop_is_reported_by_the_next_start(manager: ABTestManager) -> None:
+    # Given a running test whose stop_test was not awaited
+    manager.create_test(test_id="unstopped")
+    asyncio.run(manager.start_test("unstopped"))
+    manager.stop_test("unstopped")
+
+    # When / Then the next call, even an async one, raises naming the stop
+    with pytest.raises(rheostat.ConfigurationError, match=r"stop_test\('unstopped'\) was called"):
+        asyncio.run(manager.start_test("unstopped"))
+    assert manager.get_test("unstopped").status == "running"
+
+
+def test_awaited_calls_run_alone_and_gathered(manager: ABTestManager) -> None:
+    # Given three draft tests
+    keys = ["first", "second", "third"]
+    for key in keys:
+        manager.create_test(test_id=key)
+
+    async def start_and_stop() -> None:
+        # When the first is awaited alone and all are stopped with gather
+        await manager.start_test("first")
+        await asyncio.gather(*(manager.start_test(key) for key in keys[1:]))
+        await asyncio.gather(*(manager.stop_test(key) for key in keys))
+
+    asyncio.run(start_and_stop())
+
+    # Then each was started and stopped, and nothing is reported as forgotten
+    assert [manager.get_test(key).status for key in keys] == ["stopped"] * 3
+    assert all(manager.get_test(key).started_at is not None for key in keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,17 +15,34 @@ from rheostat.errors import ValidationError
 __all__ = ["flag_definition", "read_document", "render_document", "write_document"]
 
 
+STDIN = Path("-")
+"""The path that names standard input."""
+
+
 def read_document(path: Path) -> dict[str, Any]:
-    """Parse a YAML or JSON file holding a mapping; ``-`` is not special.
+    """Parse a YAML or JSON file holding a mapping; ``-`` reads standard input.
 
     Raises:
-        ValidationError: the file cannot be read, is not YAML/JSON, or is not a mapping.
+        ValidationError: the file cannot be read, is not UTF-8 text, is not YAML/JSON, or is
+            not a mapping.
     """
+    where = "standard input" if path == STDIN else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if path == STDIN else path.read_bytes()
     except OSError as error:
-        raise ValidationError(f"{path}: cannot read the file ({error.strerror})") from error
-    return _parse_mapping(text, str(path))
+        raise ValidationError(f"{where}: cannot read the file ({error.strerror})") from error
+    return _parse_mapping(_utf8_text(data, where), where)
+
+
+def _utf8_text(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            f"{where} is not UTF-8 text (invalid byte 0x{data[error.start]:02x}"
+            f" at offset {error.start})",
+            details={"offset": error.start},
+        ) from error
 
 
 def flag_definition(key: str, *, file: Path | None, inline: str | None) -> dict[str, Any] | None:

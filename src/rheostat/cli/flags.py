@@ -6,6 +6,7 @@ table or line, or JSON with ``--json``). Changes are recorded with ``--actor`` a
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 
 from rheostat import service
 from rheostat.cli.documents import flag_definition
+from rheostat.cli.flag_setting import FlagSetting, write_flag_setting
 from rheostat.cli.options import (
     DEFAULT_ENVIRONMENT,
     MAX_VERSION,
@@ -112,35 +114,18 @@ def set_flag(  # noqa: PLR0913  # one parameter per command-line option
     """Create a flag, or replace its definition.
 
     With no definition a new flag is a bool flag, off for everyone: ramp it with
-    `rheostat flags rollout`.
+    `rheostat flags rollout`. Without --expected-version the change applies to the flag as
+    it is committed, never refused for a concurrent change.
     """
-    body = flag_definition(flag, file=file, inline=definition)
-    described = {} if description is None else {"description": description}
-    who = default_actor(actor)
+    setting = FlagSetting(
+        definition=flag_definition(flag, file=file, inline=definition), description=description
+    )
+    change = service.Change(
+        actor=default_actor(actor), reason=reason, expected_version=expected_version
+    )
     with transaction(database_url) as uow:
-        existing = service.find_flag(uow, env, flag)
-        if existing is None:
-            new = {**(body or {}), **described}
-            record = service.create_flag(
-                uow, env, flag, new, change=service.Change(actor=who, reason=reason)
-            )
-        else:
-            if body is None and not described:
-                raise ValidationError(
-                    f"flag {flag!r} exists in {env}: pass --file, --definition or --description"
-                )
-            record = service.update_flag(
-                uow,
-                env,
-                flag,
-                {**(body or dict(existing.definition)), **described},
-                change=service.Change(
-                    actor=who,
-                    reason=reason,
-                    expected_version=expected_version or existing.version,
-                ),
-            )
-    _report("created" if existing is None else "updated", record, as_json=as_json)
+        record, created = write_flag_setting(uow, env, flag, setting, change=change)
+    _report("created" if created else "updated", record, as_json=as_json)
 
 
 @app.command("delete")
@@ -234,13 +219,15 @@ def kill_flag(
     _report("killed", record, as_json=as_json)
 
 
-@app.command("rollout")
+# `-5` looks like an option to click: let unknown options through as arguments, so a negative
+# PERCENT reaches `_percentage` and is refused with the rule, not "No such option: -5".
+@app.command("rollout", context_settings={"ignore_unknown_options": True})
 def rollout(  # noqa: PLR0913  # one parameter per command-line option
     flag: FlagArgument,
-    percent: Annotated[
-        float,
+    percent_text: Annotated[
+        str,
         typer.Argument(
-            metavar="PERCENT", min=0, max=100, help="Share of users served 'on' (0-100)."
+            metavar="PERCENT", help="Share of users served 'on' (0-100).", show_default=False
         ),
     ],
     expected_version: ExpectedVersionOption = None,
@@ -251,6 +238,7 @@ def rollout(  # noqa: PLR0913  # one parameter per command-line option
     as_json: JsonOption = False,
 ) -> None:
     """Serve a bool flag to PERCENT % of users; widening keeps those who had it."""
+    percent = _percentage(percent_text)
     with transaction(database_url) as uow:
         record = service.set_rollout_percentage(
             uow,
@@ -264,6 +252,20 @@ def rollout(  # noqa: PLR0913  # one parameter per command-line option
             ),
         )
     _report(f"rolled out to {percent:g}%", record, as_json=as_json)
+
+
+def _percentage(text: str) -> float:
+    """Return PERCENT as a number from 0 to 100; ``nan``, ``inf`` and the rest are refused."""
+    try:
+        percent = float(text)
+    except ValueError:
+        percent = math.nan
+    if not 0 <= percent <= 100:  # also refuses nan, which compares false with everything
+        raise ValidationError(
+            f"rollout percentage must be a number from 0 to 100, got {text}",
+            details={"field": "percent", "value": text},
+        )
+    return abs(percent)  # -0 is 0
 
 
 @app.command("target")

@@ -29,7 +29,12 @@ __all__ = ["export_flags", "import_flags"]
 
 def import_flags(  # noqa: PLR0913  # one parameter per command-line option
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="Native YAML/JSON document.", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="Native YAML/JSON document (UTF-8); - reads standard input.",
+            show_default=False,
+        ),
     ],
     mode: Annotated[
         ImportMode, typer.Option(help="merge keeps unmentioned flags; replace deletes them.")
@@ -43,7 +48,11 @@ def import_flags(  # noqa: PLR0913  # one parameter per command-line option
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Load a document into the environment: all of it, or nothing."""
+    """Load a document into the environment: all of it, or nothing.
+
+    FILE is a path, or `-` for standard input: `rheostat flags export -e staging |
+    rheostat flags import - -e production --dry-run`.
+    """
     document = read_document(file)
     with transaction(database_url) as uow:
         result = service.import_flags(

@@ -12,7 +12,8 @@ from typer.core import TyperGroup
 from rheostat import service
 from rheostat.cli.exit_codes import exit_code_for
 from rheostat.cli.output import print_error
-from rheostat.errors import RheostatError, StorageError
+from rheostat.cli.suggestions import with_suggestion
+from rheostat.errors import NotFound, RheostatError, StorageError
 
 __all__ = ["RheostatGroup", "connect", "reading", "transaction"]
 
@@ -24,13 +25,19 @@ def connect(database_url: str) -> Iterator[service.SqlStore]:
     """Open the store for the length of a command, and close it after.
 
     A storage failure on a database whose schema is missing or behind the code is reported
-    with what to do about it.
+    with what to do about it; a flag or environment that does not exist, with the closest
+    existing key ("did you mean 'new-checkout'?").
     """
     store = service.open_store(database_url)
     try:
         yield store
     except StorageError as error:
         raise _explained(store, error) from error
+    except NotFound as error:
+        suggested = with_suggestion(store, error)
+        if suggested is error:
+            raise
+        raise suggested from error
     finally:
         store.close()
 

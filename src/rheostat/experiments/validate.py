@@ -19,6 +19,7 @@ from rheostat.inputs import validate_text
 
 __all__ = [
     "MAX_BATCH",
+    "MAX_METRIC_VALUE",
     "assignment_flags",
     "validate_arm",
     "validate_batch",
@@ -34,6 +35,12 @@ __all__ = [
 
 MAX_BATCH = 10_000
 """Items per recording call: bigger batches are split by the sender."""
+MAX_METRIC_VALUE = 1e12
+"""The largest magnitude of one metric observation (a trillion: any latency, count, score or
+amount of money in cents). Its square is at most 1e24, so a window's sum of squares stays
+finite for up to 1e284 observations (a batch holds ``MAX_BATCH``; an experiment runs for
+years), and so do the analysis's ``n * sum_squares`` and ``sum ** 2``. Without a bound, one
+value of 1e308 made its arm's variance infinite and dropped the arm from the results."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 _COMMIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,63}")
 _EVENT_ID = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII without spaces (UUIDs, ULIDs...)
@@ -107,11 +114,26 @@ def validate_event_id(event_id: object, field: str) -> str | None:
     return event_id
 
 
-def validate_value(value: object, field: str) -> float:
-    """Return ``value`` as a float if it is a finite number (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+def validate_value(value: object, field: str, *, limit: float = MAX_METRIC_VALUE) -> float:
+    """Return ``value`` as a float if it is a finite number (not a bool) of at most ``limit``.
+
+    Args:
+        limit: the largest magnitude accepted: ``MAX_METRIC_VALUE`` for one observation; a
+            summary of ``n`` passes ``n`` times it for its sum, ``n`` times its square for
+            its sum of squares.
+
+    Raises:
+        ValidationError: naming the field, the bound and the value.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or abs(value) > limit
+    ):
         raise ValidationError(
-            f"{field} must be a finite number, got {value!r}", details={"field": field}
+            f"{field} must be a finite number from {-limit:g} to {limit:g}, got {value!r}",
+            details={"field": field, "limit": limit},
         )
     return float(value)
 

@@ -22,8 +22,11 @@ await manager.stop_test(test.test_id)
 
 Differences from the seed, all deliberate:
 
-* ``start_test`` and ``stop_test`` are coroutines, as the seed awaits them; everything else is
-  synchronous. Each call is one database transaction (services and SDKs record in batches).
+* ``start_test`` and ``stop_test`` are async, as the seed awaits them: always ``await`` them
+  (or hand them to ``asyncio.run``/``gather``). Called without ``await`` they do nothing, so
+  that is logged as an ERROR and the manager's next call raises ``ConfigurationError``.
+  Everything else is synchronous. Each call is one database transaction (services and SDKs
+  record in batches).
 * The seed's positional ``(flag_manager, metrics_collector)`` are accepted and not used:
   assignment uses the experiment's own salted flags, and metrics go to the store.
 * Results count 1-minute windows that have ended (so they can be replayed exactly): values
@@ -38,7 +41,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+import logging
+import threading
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -76,6 +81,7 @@ if TYPE_CHECKING:
 __all__ = ["ABTest", "ABTestManager", "TestResults", "TestVariant"]
 
 _PERCENT = 100
+_LOGGER = logging.getLogger(__name__)
 
 
 class TestVariant(StrEnum):
@@ -174,6 +180,8 @@ class ABTestManager:
         self._environment = environment
         self._actor = actor
         self._commit_sha = commit_sha
+        self._forgotten: list[str] = []
+        self._forgotten_lock = threading.Lock()
         _ensure_environment(self._store, environment, actor)
 
     def create_test(  # noqa: PLR0913  # the seed's signature, kept for drop-in use
@@ -191,6 +199,7 @@ class ABTestManager:
         Raises:
             ValidationError: a bad id, split, duration or metric. AlreadyExists.
         """
+        self._refuse_forgotten_awaits()
         experiment = Experiment(
             key=test_id,
             arms=_arms(traffic_split, control_component, treatment_component),
@@ -207,18 +216,52 @@ class ABTestManager:
             )
         return _test(record)
 
-    async def start_test(self, test_id: str) -> ABTest:
-        """Start assigning users and recording metrics. Raises ``NotFound``, ``Conflict``."""
-        record = await asyncio.to_thread(self._in_transaction, start_experiment, test_id)
+    def start_test(self, test_id: str) -> Coroutine[Any, Any, ABTest]:
+        """Start assigning users and recording metrics: async, ``await manager.start_test(id)``.
+
+        Called without ``await`` nothing starts: that is logged as an ERROR, and the manager's
+        next call raises ``ConfigurationError``.
+
+        Raises:
+            NotFound, Conflict (when awaited). ConfigurationError: an earlier call was not
+            awaited.
+        """
+        self._refuse_forgotten_awaits()
+        work = self._changed(start_experiment, test_id)
+        return _AwaitedCall(work, forgotten=self._forgot, call=f"start_test({test_id!r})")
+
+    def stop_test(self, test_id: str) -> Coroutine[Any, Any, ABTest]:
+        """Stop for good (everyone gets control, nothing more is recorded): async, like
+        ``start_test``, and a forgotten ``await`` is reported the same way."""
+        self._refuse_forgotten_awaits()
+        work = self._changed(stop_experiment, test_id)
+        return _AwaitedCall(work, forgotten=self._forgot, call=f"stop_test({test_id!r})")
+
+    async def _changed(self, operation: Callable[..., ExperimentRecord], test_id: str) -> ABTest:
+        record = await asyncio.to_thread(self._in_transaction, operation, test_id)
         return _test(record)
 
-    async def stop_test(self, test_id: str) -> ABTest:
-        """Stop for good: everyone gets the control variant, nothing more is recorded."""
-        record = await asyncio.to_thread(self._in_transaction, stop_experiment, test_id)
-        return _test(record)
+    def _forgot(self, call: str) -> None:
+        effect = "started" if call.startswith("start") else "stopped"
+        message = (
+            f"ABTestManager.{call} was called without await: the test was not {effect};"
+            f" write `await manager.{call}`"
+        )
+        _LOGGER.error(message)
+        with self._forgotten_lock:
+            self._forgotten.append(message)
+
+    def _refuse_forgotten_awaits(self) -> None:
+        """Raise (once) for the calls that were never awaited since the last check."""
+        with self._forgotten_lock:
+            forgotten, self._forgotten = self._forgotten, []
+        if forgotten:
+            more = f" (and {len(forgotten) - 1} more)" if len(forgotten) > 1 else ""
+            raise ConfigurationError(forgotten[0] + more, details={"calls": forgotten})
 
     def get_test(self, test_id: str) -> ABTest:
         """Return the test. Raises ``NotFound``."""
+        self._refuse_forgotten_awaits()
         with self._store.reading() as uow:
             return _test(get_experiment(uow, self._environment, test_id))
 
@@ -228,6 +271,7 @@ class ABTestManager:
         A test that is not running gives ``TestVariant.CONTROL`` and records nothing. ``None``
         when the test's coverage leaves the user out.
         """
+        self._refuse_forgotten_awaits()
         with self._store.unit_of_work() as uow:
             arm = assign_unit(
                 uow, self._environment, test_id, str(user_id), commit_sha=self._commit_sha
@@ -242,6 +286,7 @@ class ABTestManager:
         Raises:
             Conflict: the test is not running. ValidationError: unknown variant or metric.
         """
+        self._refuse_forgotten_awaits()
         event = MetricEvent(arm=str(variant), metric=metric, value=value, event_id=event_id)
         with self._store.unit_of_work() as uow:
             receipt = record_metrics(uow, self._environment, test_id, [event])
@@ -249,6 +294,7 @@ class ABTestManager:
 
     def record_conversion(self, test_id: str, user_id: str, metric: str) -> bool:
         """Count ``user_id`` (already exposed) as converted on a proportion metric, once."""
+        self._refuse_forgotten_awaits()
         conversion = Conversion(unit=str(user_id), metric=metric)
         with self._store.unit_of_work() as uow:
             receipt = record_conversions(uow, self._environment, test_id, [conversion])
@@ -256,6 +302,7 @@ class ABTestManager:
 
     def get_test_results(self, test_id: str) -> TestResults:
         """Compute (and store) the results now. Raises ``NotFound``."""
+        self._refuse_forgotten_awaits()
         with self._store.unit_of_work() as uow:
             return _results(experiment_results(uow, self._environment, test_id))
 
@@ -269,6 +316,56 @@ class ABTestManager:
         """Release the database connections this manager opened (not a store passed in)."""
         if self._owns_store:
             self._store.close()
+
+
+class _AwaitedCall(Coroutine[Any, Any, ABTest]):
+    """What ``start_test``/``stop_test`` return: a coroutine that reports a forgotten await.
+
+    A bare coroutine dropped without ``await`` only warns (often unseen), and the test silently
+    neither starts nor stops. This one, when it is garbage-collected without having run, tells
+    its manager (``forgotten``), which logs an ERROR and makes its next call raise. It is a
+    ``Coroutine``, so ``await``, ``asyncio.run``, ``create_task`` and ``gather`` all take it.
+    """
+
+    __slots__ = ("_call", "_forgotten", "_run", "_started")
+
+    def __init__(
+        self,
+        run: Coroutine[Any, Any, ABTest],
+        *,
+        forgotten: Callable[[str], None],
+        call: str,
+    ) -> None:
+        self._run = run
+        self._forgotten = forgotten
+        self._call = call
+        self._started = False
+
+    def __await__(self) -> Generator[Any, None, ABTest]:
+        self._started = True
+        return self._run.__await__()
+
+    def send(self, value: Any) -> Any:
+        """Run the call to its next suspension (what an event loop does)."""
+        self._started = True
+        return self._run.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """Raise ``typ`` inside the call (cancellation)."""
+        self._started = True
+        if val is None and tb is None:
+            return self._run.throw(typ)
+        return self._run.throw(typ, val, tb)  # the deprecated 3-argument form, if used
+
+    def close(self) -> None:
+        """Close the call without running it: a deliberate choice, not a forgotten await."""
+        self._started = True
+        self._run.close()
+
+    def __del__(self) -> None:
+        if not self._started:
+            self._run.close()  # never ran: no "coroutine was never awaited" warning on top
+            self._forgotten(self._call)
 
 
 def _migrated(database_url: str | None, clock: Clock | None) -> SqlStore:

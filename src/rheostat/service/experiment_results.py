@@ -13,6 +13,7 @@ batches in flight, and any batch it did not count is stamped after the moment it
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from rheostat.store.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from rheostat.experiments.analysis import ArmData, ExperimentResults
 
-__all__ = ["ResultsReport", "experiment_results", "list_experiment_results"]
+__all__ = ["ResultsReport", "experiment_results", "list_experiment_results", "load_analysis"]
 
 _MAX_LIMIT = 1000
 
@@ -69,6 +70,7 @@ def experiment_results(
         NotFound. ValidationError: ``at`` is not timezone-aware, or is in the future.
     """
     validate_lookup(environment=environment, experiment=key)
+    load_analysis()  # before the lock: importing scipy must not hold up recording batches
     # Wait for the recording batches in flight (they hold the experiment FOR SHARE) and
     # keep new ones out until this commits; only then read the time. Every batch counted
     # committed before, every later one is stamped later: a replay of ``now`` agrees.
@@ -95,6 +97,17 @@ def experiment_results(
         return report
     matches = dict(earlier[0].document) == document
     return replace(report, stored_id=earlier[0].id, matches_stored=matches)
+
+
+def load_analysis() -> None:
+    """Import the statistics the results need (scipy), if this process has not yet.
+
+    The import is heavy (about 1 s on a warm disk, far more on a cold or busy one), so it is
+    deferred until results are first asked for, keeping the CLI quick to start. It runs before
+    the experiment is locked: otherwise every recording batch of the experiment waits for the
+    import. A server calls it at start-up, so that no request pays for it.
+    """
+    importlib.import_module("rheostat.experiments.analysis")
 
 
 def list_experiment_results(

@@ -25,6 +25,7 @@ from rheostat.errors import ValidationError
 from rheostat.experiments.assignment import assign, assignment_document
 from rheostat.experiments.model import ExperimentStatus
 from rheostat.experiments.validate import (
+    MAX_METRIC_VALUE,
     assignment_flags,
     validate_arm,
     validate_batch,
@@ -326,8 +327,10 @@ def _summary(event: MetricEvent, field: str) -> WindowTotals:
         raise ValidationError(
             f"{field}.n must be a positive integer, got {n!r}", details={"field": f"{field}.n"}
         )
-    total = validate_value(event.sum, f"{field}.sum")
-    squares = validate_value(event.sum_squares, f"{field}.sum_squares")
+    total = validate_value(event.sum, f"{field}.sum", limit=n * MAX_METRIC_VALUE)
+    squares = validate_value(
+        event.sum_squares, f"{field}.sum_squares", limit=n * MAX_METRIC_VALUE**2
+    )
     slack = 1e-9 * max(abs(squares), 1.0)  # float cancellation, as in rheostat.stats
     if squares < 0 or squares - total * (total / n) < -slack or not math.isfinite(total * total):
         raise ValidationError(

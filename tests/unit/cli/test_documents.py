@@ -76,3 +76,15 @@ def test_documents_render_as_yaml_or_json() -> None:
     # When / Then it renders in either format
     assert render_document(document, as_json=False).startswith("version: 1\nflags:")
     assert render_document(document, as_json=True).startswith('{\n  "version": 1,')
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_byte(tmp_path: Path) -> None:
+    # Given a file whose fourth byte cannot start a UTF-8 character
+    file = tmp_path / "flags.yaml"
+    file.write_bytes(b"a: \x80\n")
+
+    # When / Then the refusal names the file, the byte and its offset
+    with pytest.raises(
+        ValidationError, match=r"flags.yaml is not UTF-8 text \(invalid byte 0x80 at offset 3\)"
+    ):
+        read_document(file)

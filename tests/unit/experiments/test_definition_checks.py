@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -10,9 +11,11 @@ from rheostat.errors import ValidationError
 from rheostat.experiments import Arm, Experiment, MetricSpec
 from rheostat.experiments.validate import (
     MAX_BATCH,
+    MAX_METRIC_VALUE,
     assignment_flags,
     validate_batch,
     validate_definition,
+    validate_value,
 )
 
 EXPERIMENT = Experiment(
@@ -66,3 +69,16 @@ def test_batches_are_lists_of_bounded_size() -> None:
         validate_batch([None] * (MAX_BATCH + 1), "events")
     with pytest.raises(ValidationError, match="must be a list"):
         validate_batch("abc", "events")
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 1e12 * 1.000001, float("inf"), True, "1"])
+def test_a_metric_value_beyond_the_bound_is_refused(value: object) -> None:
+    # Given / When / Then a value whose square could overflow a sum is refused, naming the field
+    with pytest.raises(ValidationError, match=r"events\[0\].value must be a finite number from"):
+        validate_value(value, "events[0].value")
+
+
+def test_a_metric_value_within_the_bound_is_accepted() -> None:
+    # Given / When / Then the bound itself is accepted, and its square is far from overflow
+    assert validate_value(-MAX_METRIC_VALUE, "value") == -1e12
+    assert math.isfinite(MAX_BATCH * 1e250 * MAX_METRIC_VALUE**2)
