@@ -7,6 +7,7 @@ starts and closes it when it stops. The schema is not migrated here (``rheostat 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # scipy's import (about 1 s) at start-up, off the event loop, not in a first request
+        await asyncio.to_thread(service.load_analysis)
         store = service.open_store(resolved.database_url, clock=clock)
         app.state.store = store
         try:

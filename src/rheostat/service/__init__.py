@@ -37,6 +37,7 @@ from rheostat.service.experiment_results import (
     ResultsReport,
     experiment_results,
     list_experiment_results,
+    load_analysis,
 )
 from rheostat.service.experiment_traffic import (
     Assignment,
@@ -185,6 +186,7 @@ __all__ = [
     "list_experiments",
     "list_flags",
     "list_segments",
+    "load_analysis",
     "migrate_database",
     "normalize_database_url",
     "open_store",
