@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await asyncio.to_thread(service.load_analysis)
         store = service.open_store(resolved.database_url, clock=clock)
         app.state.store = store
+        app.state.snapshots = service.SnapshotCache()
         try:
             yield
         finally:

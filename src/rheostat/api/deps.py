@@ -15,7 +15,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rheostat.api.auth import read_token
 from rheostat.api.schemas.common import MAX_VERSION
 from rheostat.errors import ConfigurationError, ValidationError
-from rheostat.service import ApiKey, ApiKeyScope, SqlStore, UnitOfWork, authenticate, authorize
+from rheostat.service import (
+    ApiKey,
+    ApiKeyScope,
+    SnapshotCache,
+    SqlStore,
+    UnitOfWork,
+    authenticate,
+    authorize,
+)
 
 __all__ = [
     "AdminKey",
@@ -23,6 +31,7 @@ __all__ = [
     "EnvironmentQuery",
     "IfMatch",
     "SdkEnvironment",
+    "SnapshotsDep",
     "StoreDep",
     "Transaction",
     "require_expected_version",
@@ -42,6 +51,17 @@ def get_store(request: Request) -> SqlStore:
 
 
 StoreDep = Annotated[SqlStore, Depends(get_store)]
+
+
+def get_snapshots(request: Request) -> SnapshotCache:
+    """Return the process's cache of SDK snapshots (built by the lifespan)."""
+    snapshots = getattr(request.app.state, "snapshots", None)
+    if not isinstance(snapshots, SnapshotCache):
+        raise ConfigurationError("the application is not started (its lifespan has not run)")
+    return snapshots
+
+
+SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITING_READS = frozenset({"/api/v1/experiments/{key}/results"})

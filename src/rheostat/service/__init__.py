@@ -90,13 +90,12 @@ from rheostat.service.segments import (
     segment_history,
     update_segment,
 )
+from rheostat.service.snapshots import Snapshot, SnapshotCache, snapshot
 from rheostat.service.status import (
     FlagStats,
     FlagSummary,
-    Snapshot,
     flag_stats,
     flag_summaries,
-    snapshot,
 )
 from rheostat.service.transact import transact
 from rheostat.store import SqlStore
@@ -145,6 +144,7 @@ __all__ = [
     "SegmentRecord",
     "SegmentVersion",
     "Snapshot",
+    "SnapshotCache",
     "SqlStore",
     "StoredResults",
     "UnitOfWork",

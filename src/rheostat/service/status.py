@@ -1,13 +1,9 @@
-"""Read models: the SDK snapshot, the seeds' rollout-status view and per-flag stats."""
+"""Read models: the seeds' rollout-status view (flag summaries) and per-flag stats."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from rheostat.flags.summary import FlagState, flag_state, rollout_percent, targeted_counts
 from rheostat.inputs import validate_lookup
@@ -18,27 +14,9 @@ from rheostat.store.unit_of_work import UnitOfWork
 __all__ = [
     "FlagStats",
     "FlagSummary",
-    "Snapshot",
     "flag_stats",
     "flag_summaries",
-    "snapshot",
 ]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Snapshot:
-    """All flags and segments of one environment, as an SDK loads them.
-
-    Attributes:
-        document: native document (``{"version": 1, "segments": {...}, "flags": {...}}``) that
-            ``FlagSet.from_dict`` accepts; each flag carries its ``version``.
-        etag: quoted strong entity tag (``"<hex>"``) of the document, ready for the ETag header;
-            it changes exactly when the document does.
-    """
-
-    environment: str
-    document: Mapping[str, Any]
-    etag: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,20 +56,6 @@ class FlagStats:
     created_at: datetime
     updated_at: datetime
     last_changed_by: str
-
-
-def snapshot(uow: UnitOfWork, environment: str) -> Snapshot:
-    """Return the environment's flags and segments for SDKs. Raises ``NotFound``."""
-    validate_lookup(environment=environment)
-    uow.environments.get(environment)
-    flags = uow.flags.list(environment)
-    segments = uow.segments.list(environment)
-    document = {
-        "version": 1,
-        "segments": {segment.key: dict(segment.definition) for segment in segments},
-        "flags": {flag.key: {**flag.definition, "version": flag.version} for flag in flags},
-    }
-    return Snapshot(environment=environment, document=document, etag=entity_tag(document))
 
 
 def flag_summaries(uow: UnitOfWork, environment: str | None = None) -> list[FlagSummary]:
@@ -140,12 +104,6 @@ def flag_stats(uow: UnitOfWork, environment: str, key: str) -> FlagStats:
         updated_at=flag.updated_at,
         last_changed_by=history[0].actor,
     )
-
-
-def entity_tag(document: Mapping[str, Any]) -> str:
-    """A quoted strong ETag for ``document``: equal exactly when the JSON text is equal."""
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
 
 
 def _status_row(flag: FlagRecord) -> FlagSummary:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from rheostat import service
-from rheostat.api.deps import AnyKey, Transaction
+from rheostat.api.deps import AnyKey, SnapshotsDep, Transaction
 from rheostat.errors import ValidationError
 from rheostat.service import ApiKey, ApiKeyScope
 
@@ -33,6 +32,7 @@ _DOCUMENT_EXAMPLE: dict[str, Any] = {"version": 1, "segments": {}, "flags": {}}
 )
 def client_flags(
     uow: Transaction,
+    snapshots: SnapshotsDep,
     api_key: AnyKey,
     environment: Annotated[str | None, Query(description="required for admin keys")] = None,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
@@ -40,11 +40,11 @@ def client_flags(
     """Return every flag and segment of the environment, ready for ``FlagSet.from_dict``."""
     target = _environment_for(api_key, environment)
     service.authorize(api_key, ApiKeyScope.SDK, target)
-    current = service.snapshot(uow, target)
+    current = snapshots.get(uow, target)
     headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
     if if_none_match is not None and is_etag_matched(if_none_match, current.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return JSONResponse(dict(current.document), headers=headers)
+    return Response(content=current.body, media_type="application/json", headers=headers)
 
 
 def _environment_for(api_key: ApiKey, environment: str | None) -> str:
