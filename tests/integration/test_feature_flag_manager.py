@@ -272,3 +272,50 @@ def test_a_writer_killed_mid_write_leaves_a_whole_file(tmp_path: Path) -> None:
     flag = FeatureFlagManager(path).get_flag("big")
     assert isinstance(flag, FeatureFlag)
     assert flag.rollout_percentage == 5
+
+
+def _ramp_many_times(database_url: str, worker: int, rounds: int) -> list[str]:
+    """One process's manager: set a rollout and add a user ``rounds`` times; report failures."""
+    manager = FeatureFlagManager(database_url=database_url, actor=f"worker-{worker}")
+    failures = []
+    try:
+        for round_ in range(rounds):
+            try:
+                manager.set_rollout_percentage("shared", (worker * rounds + round_) % 100)
+                manager.add_user_to_flag("shared", f"user-{worker}-{round_}")
+            except Exception as error:  # noqa: BLE001  # every failure is reported, none hidden
+                failures.append(f"{type(error).__name__}: {error}")
+    finally:
+        manager.close()
+    return failures
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_eight_managers_in_eight_processes_all_get_through(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    # Given one flag, and eight processes each with its own manager
+    url: str = request.getfixturevalue(f"{backend}_url")
+    first = FeatureFlagManager(database_url=url)
+    try:
+        first.set_flag("shared", enabled=True, rollout_percentage=0)
+    finally:
+        first.close()
+    workers, rounds = 8, 25
+
+    # When they all change it at once, naming no version (as the seed's API never does)
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        results = pool.starmap(_ramp_many_times, [(url, w, rounds) for w in range(workers)])
+
+    # Then no call failed, and every user added is on the flag (nothing was lost)
+    assert [failure for failures in results for failure in failures] == []
+    final = FeatureFlagManager(database_url=url)
+    try:
+        flag = final.get_flag("shared")
+        assert flag is not None
+        expected = {f"user-{w}-{r}" for w in range(workers) for r in range(rounds)}
+        assert set(flag.enabled_users) == expected
+    finally:
+        final.close()

@@ -43,7 +43,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rheostat.clock import Clock
 from rheostat.errors import AlreadyExists, ConfigurationError, NotFound, ValidationError
 from rheostat.experiments.model import Arm, Experiment, ExperimentStatus, MetricSpec
+from rheostat.facade.awaited import AwaitedCall
 from rheostat.service import (
     Change,
     Conversion,
@@ -228,14 +229,14 @@ class ABTestManager:
         """
         self._refuse_forgotten_awaits()
         work = self._changed(start_experiment, test_id)
-        return _AwaitedCall(work, forgotten=self._forgot, call=f"start_test({test_id!r})")
+        return AwaitedCall(work, forgotten=self._forgot, call=f"start_test({test_id!r})")
 
     def stop_test(self, test_id: str) -> Coroutine[Any, Any, ABTest]:
         """Stop for good (everyone gets control, nothing more is recorded): async, like
         ``start_test``, and a forgotten ``await`` is reported the same way."""
         self._refuse_forgotten_awaits()
         work = self._changed(stop_experiment, test_id)
-        return _AwaitedCall(work, forgotten=self._forgot, call=f"stop_test({test_id!r})")
+        return AwaitedCall(work, forgotten=self._forgot, call=f"stop_test({test_id!r})")
 
     async def _changed(self, operation: Callable[..., ExperimentRecord], test_id: str) -> ABTest:
         record = await asyncio.to_thread(self._in_transaction, operation, test_id)
@@ -316,56 +317,6 @@ class ABTestManager:
         """Release the database connections this manager opened (not a store passed in)."""
         if self._owns_store:
             self._store.close()
-
-
-class _AwaitedCall(Coroutine[Any, Any, ABTest]):
-    """What ``start_test``/``stop_test`` return: a coroutine that reports a forgotten await.
-
-    A bare coroutine dropped without ``await`` only warns (often unseen), and the test silently
-    neither starts nor stops. This one, when it is garbage-collected without having run, tells
-    its manager (``forgotten``), which logs an ERROR and makes its next call raise. It is a
-    ``Coroutine``, so ``await``, ``asyncio.run``, ``create_task`` and ``gather`` all take it.
-    """
-
-    __slots__ = ("_call", "_forgotten", "_run", "_started")
-
-    def __init__(
-        self,
-        run: Coroutine[Any, Any, ABTest],
-        *,
-        forgotten: Callable[[str], None],
-        call: str,
-    ) -> None:
-        self._run = run
-        self._forgotten = forgotten
-        self._call = call
-        self._started = False
-
-    def __await__(self) -> Generator[Any, None, ABTest]:
-        self._started = True
-        return self._run.__await__()
-
-    def send(self, value: Any) -> Any:
-        """Run the call to its next suspension (what an event loop does)."""
-        self._started = True
-        return self._run.send(value)
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        """Raise ``typ`` inside the call (cancellation)."""
-        self._started = True
-        if val is None and tb is None:
-            return self._run.throw(typ)
-        return self._run.throw(typ, val, tb)  # the deprecated 3-argument form, if used
-
-    def close(self) -> None:
-        """Close the call without running it: a deliberate choice, not a forgotten await."""
-        self._started = True
-        self._run.close()
-
-    def __del__(self) -> None:
-        if not self._started:
-            self._run.close()  # never ran: no "coroutine was never awaited" warning on top
-            self._forgotten(self._call)
 
 
 def _migrated(database_url: str | None, clock: Clock | None) -> SqlStore:
