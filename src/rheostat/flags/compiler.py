@@ -10,8 +10,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import mmh3
-
+from rheostat.flags.bucketing import bucketer
 from rheostat.flags.compiled import CompiledFlag
 from rheostat.flags.model import (
     Context,
@@ -66,10 +65,11 @@ class Outcome:
 
 
 class _CompiledSplit:
-    __slots__ = ("by", "ends", "outcomes", "prefix")
+    __slots__ = ("bucket_of", "by", "ends", "outcomes")
 
     def __init__(self, flag: Flag, split: Split, outcomes: Mapping[str, Outcome]) -> None:
-        self.prefix = f"{flag.bucketing_salt}:"
+        # Built once: the flag's salt under the flag's own hash version.
+        self.bucket_of = bucketer(flag.bucketing_salt, version=flag.hash_version)
         self.by = split.by
         ends, chosen, total = [], [], 0
         for name, weight in split.weights:
@@ -174,14 +174,19 @@ class NativeFlag:
         return target or self._decide_by_rules(context)
 
     def _decide_by_rules(self, context: Context) -> Outcome:
-        for predicates, fixed, split in self._rules:
+        for predicates, fixed, maybe_split in self._rules:
             for predicate in predicates:
                 if not predicate(context):
                     break
             else:
-                outcome = fixed or _choose(split, context)  # type: ignore[arg-type]
-                if outcome is not None:
-                    return outcome
+                if fixed is not None:
+                    return fixed
+                # The split is chosen inline: one Python call fewer on the engine's hottest path.
+                split: _CompiledSplit = maybe_split  # type: ignore[assignment]  # no fixed: split
+                value = context.key if split.by == "key" else context.attributes.get(split.by)
+                if value is not None and value != "":  # else nothing to bucket on: next rule
+                    number = split.bucket_of(str(value))
+                    return split.outcomes[bisect_right(split.ends, number)]
         return self._default_outcome
 
     def evaluate(self, context: Context, default: Any) -> Evaluation:
@@ -212,17 +217,6 @@ DecidingFlag = ConstantFlag | NativeFlag
 
 def _type_mismatch(default: Any, flag: Flag) -> Evaluation:
     return Evaluation(default, None, Reason.ERROR, ErrorCode.TYPE_MISMATCH, flag.version)
-
-
-def _choose(split: _CompiledSplit, context: Context) -> Outcome | None:
-    value = context.key if split.by == "key" else context.attributes.get(split.by)
-    if value is None or value == "":
-        return None  # nothing to bucket on: the rule does not apply
-    text = split.prefix + str(value)
-    if not text.isascii():  # hash the UTF-8 bytes: mmh3 crashes on lone surrogates in a str
-        text = text.encode("utf-8", "surrogatepass")  # type: ignore[assignment]
-    number = mmh3.hash(text, 0, False) % 100_000
-    return split.outcomes[bisect_right(split.ends, number)]
 
 
 def _group_target(group_targets: tuple[tuple[frozenset[str], Outcome], ...],
