@@ -78,7 +78,12 @@ class FlagSet:
 
     @classmethod
     def load(cls, path: str | Path) -> FlagSet:
-        """Read a YAML or JSON file and build a set from it (``from_dict``)."""
+        """Read a YAML or JSON file (UTF-8) and build a set from it (``from_dict``).
+
+        Raises:
+            InvalidDefinition: naming the file when it cannot be read, is not UTF-8 (with the
+                byte offset) or does not parse; naming the field when a definition is bad.
+        """
         return cls.from_dict(read_document(path))
 
     def apply_unleash_delta(self, events: Any) -> FlagSet:
@@ -190,19 +195,33 @@ def _report(key: object) -> None:
 
 
 def read_document(path: str | Path) -> Any:
-    """Parse a YAML or JSON flag file.
+    """Parse a YAML or JSON flag file (UTF-8).
 
     Raises:
-        InvalidDefinition: when the file cannot be read or parsed, naming the file.
+        InvalidDefinition: when the file cannot be read, is not UTF-8 text (naming the byte
+            offset) or cannot be parsed; the message names the file.
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as error:
         raise InvalidDefinition(str(file), f"cannot read the file ({error.strerror})") from error
+    text = _decode(data, file)
     try:
         if file.suffix == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
         raise InvalidDefinition(str(file), f"not valid YAML or JSON: {error}") from error
+
+
+def _decode(data: bytes, file: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InvalidDefinition(
+            str(file),
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} at byte offset {error.start}"
+            f" (line {line}) cannot be decoded; save the file as UTF-8",
+        ) from error

@@ -49,7 +49,8 @@ class Client:
         """Load ``path`` (YAML or JSON) and, if ``watch``, reload it whenever it changes.
 
         Raises:
-            InvalidDefinition: the file cannot be read or is not a valid flag document.
+            InvalidDefinition: the file cannot be read, is not UTF-8 (naming the byte offset)
+                or is not a valid flag document.
             ConfigurationError: an environment override names an unknown variant.
         """
         file = Path(path)

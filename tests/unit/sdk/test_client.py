@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rheostat import ConfigurationError, Context, Reason
+from rheostat import ConfigurationError, Context, InvalidDefinition, Reason
 from rheostat.sdk import Client
 
 DOCUMENT = {
@@ -75,6 +75,31 @@ def test_a_broken_file_keeps_the_last_good_flags(flag_file: Path) -> None:
         assert client.is_enabled("new-checkout", USER) is True
         assert client.last_error is not None
         assert "flags.new-checkout.default" in str(client.last_error)
+
+
+LATIN1 = "flags:\n  new-checkout: {description: caf\xe9}\n".encode("latin-1")
+"""A file that is not UTF-8: 0xe9 ("é" in Latin-1) at byte offset 40."""
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_start(tmp_path: Path) -> None:
+    # Given a Latin-1 file
+    path = tmp_path / "flags.yaml"
+    path.write_bytes(LATIN1)
+    # Then the client refuses it as a bad definition naming the file and the byte offset
+    with pytest.raises(InvalidDefinition, match="not UTF-8 text: byte 0xe9 at byte offset 40"):
+        Client.from_file(path, environ={}, watch=False)
+
+
+def test_a_reload_of_a_file_that_is_not_utf8_keeps_the_last_good_flags(flag_file: Path) -> None:
+    with Client.from_file(flag_file, environ={}, watch=False) as client:
+        # When the file is replaced by one that is not UTF-8
+        flag_file.write_bytes(LATIN1)
+        # Then the reload fails, the last good flags stay, and the error names file and offset
+        assert client.reload() is False
+        assert client.is_enabled("new-checkout", USER) is True
+        assert isinstance(client.last_error, InvalidDefinition)
+        assert str(client.last_error).startswith(f"{flag_file}: not UTF-8 text")
+        assert "byte offset 40" in str(client.last_error)
 
 
 def test_the_watcher_picks_up_a_change_by_itself(flag_file: Path) -> None:
