@@ -1,12 +1,15 @@
 """``FlagSet``: an immutable, compiled snapshot of one environment's flags; it evaluates.
 
-Evaluation never raises. An unknown flag returns the caller's default with ``FLAG_NOT_FOUND``;
-a bug inside a compiled flag is logged and answered with the default and ``GENERAL`` (tests turn
-on ``FlagSet.strict`` to re-raise it instead).
+Evaluation never raises and never prints. An unknown flag returns the caller's default with
+``FLAG_NOT_FOUND``. The context is a ``Context``, or a plain ``str`` taken as ``Context(key=...)``;
+anything else (None, a number, a dict...) returns the caller's default with ``INVALID_CONTEXT``
+and is logged at DEBUG level once per type. A bug inside a compiled flag is logged and answered
+with the default and ``GENERAL`` (tests turn on ``FlagSet.strict`` to re-raise it instead).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import operator
@@ -20,7 +23,7 @@ from rheostat.errors import ConfigurationError, InvalidDefinition
 from rheostat.flags.compiled import CompiledFlag
 from rheostat.flags.formats.native import compile_document
 from rheostat.flags.formats.unleash import apply_delta, compile_unleash
-from rheostat.flags.model import Context, ErrorCode, Evaluation, Reason, Variant
+from rheostat.flags.model import Context, ErrorCode, Evaluation, Reason, Variant, context_of_key
 from rheostat.flags.overrides import (
     KilledFlag,
     Override,
@@ -141,38 +144,96 @@ class FlagSet:
 
     # Evaluating -------------------------------------------------------------------------------
 
-    def evaluate(self, key: str, context: Context, default: Any = None) -> Evaluation:
-        """Evaluate ``key`` for ``context``; never raises (see the module docstring)."""
+    # The exact-class test keeps the ``Context`` path to one identity check; a ``str``, a
+    # ``Context`` subclass or a wrong type takes the slower ``_as_context`` path.
+
+    def evaluate(self, key: str, context: Context | str, default: Any = None) -> Evaluation:
+        """Evaluate ``key`` for ``context``; never raises (see the module docstring).
+
+        ``context`` is a ``Context`` or a ``str`` (the key). On error the caller's ``default``
+        comes back with reason ``ERROR`` and a code: ``FLAG_NOT_FOUND`` for an unknown flag,
+        ``INVALID_CONTEXT`` for a context of another type, ``TYPE_MISMATCH`` for a ``default``
+        of another type than the flag's.
+        """
         try:
             flag = self._flags.get(key)
             if flag is None:
                 return Evaluation(default, None, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND)
-            return flag.evaluate(context, default)
+            if context.__class__ is Context:
+                return flag.evaluate(context, default)
+            checked = _as_context(context)
+            if checked is None:
+                return Evaluation(
+                    default, None, Reason.ERROR, ErrorCode.INVALID_CONTEXT, flag.version
+                )
+            return flag.evaluate(checked, default)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return Evaluation(default, None, Reason.ERROR, ErrorCode.GENERAL)
 
-    def is_enabled(self, key: str, context: Context, default: bool = False) -> bool:
-        """Return whether ``key`` is on for ``context``; ``default`` if unknown. Never raises."""
+    def is_enabled(self, key: str, context: Context | str, default: bool = False) -> bool:
+        """Return whether ``key`` is on for ``context``. Never raises.
+
+        ``context`` is a ``Context`` or a ``str`` (the key). ``default`` comes back for an
+        unknown flag or a context of another type.
+        """
         try:
-            is_enabled = self._is_enabled_by_key.get(key)
-            if is_enabled is None:
+            try:
+                # A subscript, not .get(): it pays for the context check on the hottest path;
+                # an unknown flag costs an exception instead, and is still answered.
+                is_enabled = self._is_enabled_by_key[key]
+            except KeyError:
                 return default
-            return is_enabled(context)
+            if context.__class__ is Context:
+                return is_enabled(context)
+            checked = _as_context(context)
+            return default if checked is None else is_enabled(checked)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return default
 
-    def variant(self, key: str, context: Context) -> Variant:
-        """Return the variant served to ``context``; ``disabled`` if unknown. Never raises."""
+    def variant(self, key: str, context: Context | str) -> Variant:
+        """Return the variant served to ``context``. Never raises.
+
+        ``context`` is a ``Context`` or a ``str`` (the key). The ``disabled`` variant comes
+        back for an unknown flag or a context of another type.
+        """
         try:
             flag = self._flags.get(key)
             if flag is None:
                 return _DISABLED_VARIANT
-            return flag.variant(context)
+            if context.__class__ is Context:
+                return flag.variant(context)
+            checked = _as_context(context)
+            return _DISABLED_VARIANT if checked is None else flag.variant(checked)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return _DISABLED_VARIANT
+
+
+def _as_context(context: object) -> Context | None:
+    """Return ``context`` as a ``Context``: a ``str`` is the key; None for any other type.
+
+    A wrong type is logged at DEBUG level, once per type, never per call.
+    """
+    if context.__class__ is str:
+        return context_of_key(context)
+    if isinstance(context, Context):
+        return context
+    if isinstance(context, str):
+        return context_of_key(str(context))  # str() turns a StrEnum member into its plain value
+    _log_invalid_context(f"{type(context).__module__}.{type(context).__qualname__}")
+    return None
+
+
+@functools.cache
+def _log_invalid_context(type_name: str) -> None:
+    # Cached, so each type is logged once: a caller passing None in a loop must not flood logs.
+    logger.debug(
+        "rheostat: a context must be a Context or a str, not %s; serving the default"
+        " (INVALID_CONTEXT). Logged once per type.",
+        type_name,
+    )
 
 
 def _is_enabled_of(flag: CompiledFlag) -> Callable[[Context], bool]:
@@ -180,7 +241,8 @@ def _is_enabled_of(flag: CompiledFlag) -> Callable[[Context], bool]:
 
     A flag that answers the same to everyone is served by a C builtin: ``bool(context)`` is
     True and ``not_(context)`` is False for any ``Context`` (it defines no ``__bool__`` or
-    ``__len__``), which saves a Python call on the hottest path there is.
+    ``__len__``), which saves a Python call on the hottest path there is. ``FlagSet`` calls it
+    with ``Context`` instances only (a ``str`` is wrapped first, other types never get here).
     """
     constant = getattr(flag, "constant_enabled", None)
     if constant is None:

@@ -69,16 +69,28 @@ class Client:
         """The snapshot currently served (overrides applied)."""
         return self._flags
 
-    def is_enabled(self, key: str, context: Context, default: bool = False) -> bool:
-        """Return whether ``key`` is on for ``context``. Never raises."""
+    def is_enabled(self, key: str, context: Context | str, default: bool = False) -> bool:
+        """Return whether ``key`` is on for ``context``. Never raises, never prints.
+
+        ``context`` is a ``Context`` or a ``str`` (taken as ``Context(key=...)``); ``default``
+        comes back for an unknown flag or a context of any other type (see ``FlagSet``).
+        """
         return self._flags.is_enabled(key, context, default)
 
-    def variant(self, key: str, context: Context) -> Variant:
-        """Return the variant served to ``context``. Never raises."""
+    def variant(self, key: str, context: Context | str) -> Variant:
+        """Return the variant served to ``context``. Never raises, never prints.
+
+        ``context`` is a ``Context`` or a ``str``; the ``disabled`` variant comes back for an
+        unknown flag or a context of any other type.
+        """
         return self._flags.variant(key, context)
 
-    def evaluate(self, key: str, context: Context, default: Any = None) -> Evaluation:
-        """Return the full evaluation. Never raises."""
+    def evaluate(self, key: str, context: Context | str, default: Any = None) -> Evaluation:
+        """Return the full evaluation. Never raises, never prints.
+
+        ``context`` is a ``Context`` or a ``str``; a context of any other type returns
+        ``default`` with reason ``ERROR`` and error code ``INVALID_CONTEXT``.
+        """
         return self._flags.evaluate(key, context, default)
 
     def reload(self) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from rheostat import ConfigurationError, Context, InvalidDefinition, Reason
+from rheostat import ConfigurationError, Context, ErrorCode, InvalidDefinition, Reason
 from rheostat.sdk import Client
 
 DOCUMENT = {
@@ -53,6 +55,34 @@ def test_a_flag_variable_forces_a_variant_and_a_kill_wins_over_it(flag_file: Pat
     with Client.from_file(flag_file, environ=both, watch=False) as client:
         assert client.evaluate("copy", USER).variant == "a"
         assert client.variant("copy", USER).enabled is False
+
+
+def test_a_plain_str_is_the_context_with_that_key(flag_file: Path) -> None:
+    with Client.from_file(flag_file, environ={}, watch=False) as client:
+        assert client.is_enabled("new-checkout", "user-1") is True
+        assert client.variant("copy", "user-1") == client.variant("copy", USER)
+        assert client.evaluate("copy", "user-1", default="x") == client.evaluate(
+            "copy", USER, default="x"
+        )
+
+
+@pytest.mark.parametrize("context", [None, 7, {"key": "user-1"}], ids=["None", "int", "dict"])
+def test_a_context_of_another_type_returns_the_default_quietly(
+    flag_file: Path,
+    context: Any,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with Client.from_file(flag_file, environ={}, watch=False) as client:
+        # When a caller passes neither a Context nor a str
+        evaluation = client.evaluate("copy", context, default="x")
+        # Then the default comes back with INVALID_CONTEXT, and nothing is printed or logged
+        assert (evaluation.value, evaluation.reason) == ("x", Reason.ERROR)
+        assert evaluation.error_code is ErrorCode.INVALID_CONTEXT
+        assert client.is_enabled("new-checkout", context, default=True) is True
+        assert client.variant("copy", context).name == "disabled"
+    assert capsys.readouterr() == ("", "")
+    assert [record for record in caplog.records if record.levelno > logging.DEBUG] == []
 
 
 def test_an_override_naming_an_unknown_variant_is_refused(flag_file: Path) -> None:
