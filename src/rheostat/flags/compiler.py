@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from rheostat.flags.bucketing import bucketer
+from rheostat.flags.bucketing import BUCKETS, bucketer, percent_to_buckets
 from rheostat.flags.compiled import CompiledFlag
 from rheostat.flags.model import (
     Context,
@@ -23,6 +23,7 @@ from rheostat.flags.model import (
     Split,
     Variant,
 )
+from rheostat.flags.overrides import Rollout
 from rheostat.flags.prerequisites import prerequisite_order
 from rheostat.flags.rules import Predicate, compile_conditions, compile_segment
 
@@ -251,12 +252,13 @@ def _compile_targets(
 def compile_flags(
     flags: Mapping[str, Flag],
     segments: Mapping[str, Segment],
-    overrides: Mapping[str, str | None] | None = None,
+    overrides: Mapping[str, str | Rollout | None] | None = None,
 ) -> dict[str, CompiledFlag]:
     """Compile validated flags (prerequisites first) into evaluators keyed by flag key.
 
-    ``overrides`` maps flag keys to a forced variant, or to None for a kill; overridden flags
-    answer with reason ``OVERRIDE``, and flags that depend on them see the forced answer.
+    ``overrides`` maps flag keys to a forced variant, a ``Rollout``, or None for a kill (as
+    ``overrides.forced_variants`` checked them); overridden flags answer with reason
+    ``OVERRIDE``, and flags that depend on them see the forced answer.
     """
     compiled_segments: dict[str, tuple[Predicate, ...]] = {}
     for name, segment in segments.items():
@@ -291,7 +293,19 @@ def _compile_serve(flag: Flag, serve: str | Split) -> tuple[Outcome | None, _Com
     return None, _CompiledSplit(flag, serve, split_outcomes)
 
 
-def _overridden(flag: Flag, variant: str | None) -> ConstantFlag:
+def _overridden(flag: Flag, forced: str | Rollout | None) -> DecidingFlag:
+    if isinstance(forced, Rollout):
+        return _rolled_out(flag, forced)
     # A kill serves the default variant and counts as off for dependents; a forced variant is on.
-    name = flag.default if variant is None else variant
-    return ConstantFlag(flag, Outcome(flag, name, Reason.OVERRIDE, is_on=variant is not None))
+    name = flag.default if forced is None else forced
+    return ConstantFlag(flag, Outcome(flag, name, Reason.OVERRIDE, is_on=forced is not None))
+
+
+def _rolled_out(flag: Flag, rollout: Rollout) -> NativeFlag:
+    # The server's rollout split (on first, by key, the flag's salt and hash version) in place
+    # of every rule, answering OVERRIDE; a context without a key matches the second rule: off.
+    on_share = percent_to_buckets(rollout.percent)
+    split = Split(weights=((rollout.on, on_share), (rollout.off, BUCKETS - on_share)))
+    outcomes = {name: Outcome(flag, name, Reason.OVERRIDE) for name in (rollout.on, rollout.off)}
+    rules = (((), None, _CompiledSplit(flag, split, outcomes)), ((), outcomes[rollout.off], None))
+    return NativeFlag(flag, rules, ())

@@ -94,14 +94,17 @@ class FlagSet:
         return FlagSet.from_unleash(apply_delta(self._document, events))
 
     def with_overrides(self, environment: Mapping[str, str]) -> FlagSet:
-        """Return a set where ``RHEOSTAT_KILL_*`` / ``RHEOSTAT_FLAG_*`` variables force answers.
+        """Return a set where ``RHEOSTAT_KILL_*``, ``_FLAG_*`` and ``_ROLLOUT_*`` force answers.
 
-        ``environment`` is passed in (usually ``os.environ``); see ``rheostat.flags.overrides``.
-        Native flags are recompiled, so dependents of a killed flag see it off.
+        ``environment`` is passed in (usually ``os.environ``); see ``rheostat.flags.overrides``
+        (for one flag: kill > forced variant > rollout). Native flags are recompiled, so
+        dependents of a killed flag see it off.
 
         Raises:
-            ConfigurationError: an override names an unknown variant, matches two flags, or
-                forces a variant of an Unleash-imported flag (only kills apply there).
+            ConfigurationError: naming the variable, when an override names an unknown
+                variant, rolls out a flag that is not on/off or by a value that is not a
+                percentage in [0, 100], matches two flags, or forces a variant or a rollout of
+                an Unleash-imported flag (only kills apply there).
         """
         found = overrides_from_environment(environment, self._flags)
         if not found:
@@ -115,7 +118,7 @@ class FlagSet:
     def _kill_imported(self, found: list[Override]) -> dict[str, CompiledFlag]:
         flags = dict(self._flags)
         for override in found:
-            if override.variant is not None:
+            if not override.is_kill:
                 raise ConfigurationError(
                     f"{override.variable}: Unleash-imported flags can only be killed"
                     f" (use RHEOSTAT_KILL_{environment_name(override.flag)}=1)"

@@ -1,8 +1,9 @@
 """``Client``: evaluate flags in-process from a local file, with emergency overrides.
 
-``Client.from_file("flags.yaml")`` needs no server. It applies ``RHEOSTAT_KILL_<FLAG>`` and
-``RHEOSTAT_FLAG_<FLAG>`` from the environment (precedence: environment > kill switch > rules) and
-reloads the file when it changes. A reload that fails keeps the last good flags and records the
+``Client.from_file("flags.yaml")`` needs no server. It applies ``RHEOSTAT_KILL_<FLAG>``,
+``RHEOSTAT_FLAG_<FLAG>`` and ``RHEOSTAT_ROLLOUT_<FLAG>`` from the environment (precedence:
+environment > kill switch > rules; for one flag, kill > forced variant > rollout) and reloads the
+file when it changes. A reload that fails keeps the last good flags and records the
 error in ``last_error``; evaluation never blocks on it and never raises.
 """
 
@@ -51,7 +52,8 @@ class Client:
         Raises:
             InvalidDefinition: the file cannot be read, is not UTF-8 (naming the byte offset)
                 or is not a valid flag document.
-            ConfigurationError: an environment override names an unknown variant.
+            ConfigurationError: an environment override names an unknown variant, or a
+                rollout is not a percentage in [0, 100] or is of a flag that is not on/off.
         """
         file = Path(path)
         client = cls(FlagSet.load(file), environ=environ)
