@@ -15,4 +15,5 @@ def evaluate_as_documented(document: dict[str, object]) -> None:
     code: rheostat.ErrorCode | None = evaluation.error_code
     rendered: dict[str, object] = variant.to_unleash()
     keys: list[str] = flags.keys()
-    del enabled, reason, code, rendered, keys
+    by_key: bool = flags.is_enabled("new-checkout", "user-42")  # a str is the context's key
+    del enabled, reason, code, rendered, keys, by_key

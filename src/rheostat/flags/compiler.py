@@ -10,8 +10,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import mmh3
-
+from rheostat.flags.bucketing import BUCKETS, bucketer, percent_to_buckets
 from rheostat.flags.compiled import CompiledFlag
 from rheostat.flags.model import (
     Context,
@@ -24,6 +23,7 @@ from rheostat.flags.model import (
     Split,
     Variant,
 )
+from rheostat.flags.overrides import Rollout
 from rheostat.flags.prerequisites import prerequisite_order
 from rheostat.flags.rules import Predicate, compile_conditions, compile_segment
 
@@ -66,10 +66,11 @@ class Outcome:
 
 
 class _CompiledSplit:
-    __slots__ = ("by", "ends", "outcomes", "prefix")
+    __slots__ = ("bucket_of", "by", "ends", "outcomes")
 
     def __init__(self, flag: Flag, split: Split, outcomes: Mapping[str, Outcome]) -> None:
-        self.prefix = f"{flag.bucketing_salt}:"
+        # Built once: the flag's salt under the flag's own hash version.
+        self.bucket_of = bucketer(flag.bucketing_salt, version=flag.hash_version)
         self.by = split.by
         ends, chosen, total = [], [], 0
         for name, weight in split.weights:
@@ -174,14 +175,19 @@ class NativeFlag:
         return target or self._decide_by_rules(context)
 
     def _decide_by_rules(self, context: Context) -> Outcome:
-        for predicates, fixed, split in self._rules:
+        for predicates, fixed, maybe_split in self._rules:
             for predicate in predicates:
                 if not predicate(context):
                     break
             else:
-                outcome = fixed or _choose(split, context)  # type: ignore[arg-type]
-                if outcome is not None:
-                    return outcome
+                if fixed is not None:
+                    return fixed
+                # The split is chosen inline: one Python call fewer on the engine's hottest path.
+                split: _CompiledSplit = maybe_split  # type: ignore[assignment]  # no fixed: split
+                value = context.key if split.by == "key" else context.attributes.get(split.by)
+                if value is not None and value != "":  # else nothing to bucket on: next rule
+                    number = split.bucket_of(str(value))
+                    return split.outcomes[bisect_right(split.ends, number)]
         return self._default_outcome
 
     def evaluate(self, context: Context, default: Any) -> Evaluation:
@@ -212,17 +218,6 @@ DecidingFlag = ConstantFlag | NativeFlag
 
 def _type_mismatch(default: Any, flag: Flag) -> Evaluation:
     return Evaluation(default, None, Reason.ERROR, ErrorCode.TYPE_MISMATCH, flag.version)
-
-
-def _choose(split: _CompiledSplit, context: Context) -> Outcome | None:
-    value = context.key if split.by == "key" else context.attributes.get(split.by)
-    if value is None or value == "":
-        return None  # nothing to bucket on: the rule does not apply
-    text = split.prefix + str(value)
-    if not text.isascii():  # hash the UTF-8 bytes: mmh3 crashes on lone surrogates in a str
-        text = text.encode("utf-8", "surrogatepass")  # type: ignore[assignment]
-    number = mmh3.hash(text, 0, False) % 100_000
-    return split.outcomes[bisect_right(split.ends, number)]
 
 
 def _group_target(group_targets: tuple[tuple[frozenset[str], Outcome], ...],
@@ -257,12 +252,13 @@ def _compile_targets(
 def compile_flags(
     flags: Mapping[str, Flag],
     segments: Mapping[str, Segment],
-    overrides: Mapping[str, str | None] | None = None,
+    overrides: Mapping[str, str | Rollout | None] | None = None,
 ) -> dict[str, CompiledFlag]:
     """Compile validated flags (prerequisites first) into evaluators keyed by flag key.
 
-    ``overrides`` maps flag keys to a forced variant, or to None for a kill; overridden flags
-    answer with reason ``OVERRIDE``, and flags that depend on them see the forced answer.
+    ``overrides`` maps flag keys to a forced variant, a ``Rollout``, or None for a kill (as
+    ``overrides.forced_variants`` checked them); overridden flags answer with reason
+    ``OVERRIDE``, and flags that depend on them see the forced answer.
     """
     compiled_segments: dict[str, tuple[Predicate, ...]] = {}
     for name, segment in segments.items():
@@ -297,7 +293,19 @@ def _compile_serve(flag: Flag, serve: str | Split) -> tuple[Outcome | None, _Com
     return None, _CompiledSplit(flag, serve, split_outcomes)
 
 
-def _overridden(flag: Flag, variant: str | None) -> ConstantFlag:
+def _overridden(flag: Flag, forced: str | Rollout | None) -> DecidingFlag:
+    if isinstance(forced, Rollout):
+        return _rolled_out(flag, forced)
     # A kill serves the default variant and counts as off for dependents; a forced variant is on.
-    name = flag.default if variant is None else variant
-    return ConstantFlag(flag, Outcome(flag, name, Reason.OVERRIDE, is_on=variant is not None))
+    name = flag.default if forced is None else forced
+    return ConstantFlag(flag, Outcome(flag, name, Reason.OVERRIDE, is_on=forced is not None))
+
+
+def _rolled_out(flag: Flag, rollout: Rollout) -> NativeFlag:
+    # The server's rollout split (on first, by key, the flag's salt and hash version) in place
+    # of every rule, answering OVERRIDE; a context without a key matches the second rule: off.
+    on_share = percent_to_buckets(rollout.percent)
+    split = Split(weights=((rollout.on, on_share), (rollout.off, BUCKETS - on_share)))
+    outcomes = {name: Outcome(flag, name, Reason.OVERRIDE) for name in (rollout.on, rollout.off)}
+    rules = (((), None, _CompiledSplit(flag, split, outcomes)), ((), outcomes[rollout.off], None))
+    return NativeFlag(flag, rules, ())

@@ -1,12 +1,15 @@
 """``FlagSet``: an immutable, compiled snapshot of one environment's flags; it evaluates.
 
-Evaluation never raises. An unknown flag returns the caller's default with ``FLAG_NOT_FOUND``;
-a bug inside a compiled flag is logged and answered with the default and ``GENERAL`` (tests turn
-on ``FlagSet.strict`` to re-raise it instead).
+Evaluation never raises and never prints. An unknown flag returns the caller's default with
+``FLAG_NOT_FOUND``. The context is a ``Context``, or a plain ``str`` taken as ``Context(key=...)``;
+anything else (None, a number, a dict...) returns the caller's default with ``INVALID_CONTEXT``
+and is logged at DEBUG level once per type. A bug inside a compiled flag is logged and answered
+with the default and ``GENERAL`` (tests turn on ``FlagSet.strict`` to re-raise it instead).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import operator
@@ -20,7 +23,7 @@ from rheostat.errors import ConfigurationError, InvalidDefinition
 from rheostat.flags.compiled import CompiledFlag
 from rheostat.flags.formats.native import compile_document
 from rheostat.flags.formats.unleash import apply_delta, compile_unleash
-from rheostat.flags.model import Context, ErrorCode, Evaluation, Reason, Variant
+from rheostat.flags.model import Context, ErrorCode, Evaluation, Reason, Variant, context_of_key
 from rheostat.flags.overrides import (
     KilledFlag,
     Override,
@@ -78,7 +81,12 @@ class FlagSet:
 
     @classmethod
     def load(cls, path: str | Path) -> FlagSet:
-        """Read a YAML or JSON file and build a set from it (``from_dict``)."""
+        """Read a YAML or JSON file (UTF-8) and build a set from it (``from_dict``).
+
+        Raises:
+            InvalidDefinition: naming the file when it cannot be read, is not UTF-8 (with the
+                byte offset) or does not parse; naming the field when a definition is bad.
+        """
         return cls.from_dict(read_document(path))
 
     def apply_unleash_delta(self, events: Any) -> FlagSet:
@@ -86,14 +94,17 @@ class FlagSet:
         return FlagSet.from_unleash(apply_delta(self._document, events))
 
     def with_overrides(self, environment: Mapping[str, str]) -> FlagSet:
-        """Return a set where ``RHEOSTAT_KILL_*`` / ``RHEOSTAT_FLAG_*`` variables force answers.
+        """Return a set where ``RHEOSTAT_KILL_*``, ``_FLAG_*`` and ``_ROLLOUT_*`` force answers.
 
-        ``environment`` is passed in (usually ``os.environ``); see ``rheostat.flags.overrides``.
-        Native flags are recompiled, so dependents of a killed flag see it off.
+        ``environment`` is passed in (usually ``os.environ``); see ``rheostat.flags.overrides``
+        (for one flag: kill > forced variant > rollout). Native flags are recompiled, so
+        dependents of a killed flag see it off.
 
         Raises:
-            ConfigurationError: an override names an unknown variant, matches two flags, or
-                forces a variant of an Unleash-imported flag (only kills apply there).
+            ConfigurationError: naming the variable, when an override names an unknown
+                variant, rolls out a flag that is not on/off or by a value that is not a
+                percentage in [0, 100], matches two flags, or forces a variant or a rollout of
+                an Unleash-imported flag (only kills apply there).
         """
         found = overrides_from_environment(environment, self._flags)
         if not found:
@@ -107,7 +118,7 @@ class FlagSet:
     def _kill_imported(self, found: list[Override]) -> dict[str, CompiledFlag]:
         flags = dict(self._flags)
         for override in found:
-            if override.variant is not None:
+            if not override.is_kill:
                 raise ConfigurationError(
                     f"{override.variable}: Unleash-imported flags can only be killed"
                     f" (use RHEOSTAT_KILL_{environment_name(override.flag)}=1)"
@@ -136,38 +147,96 @@ class FlagSet:
 
     # Evaluating -------------------------------------------------------------------------------
 
-    def evaluate(self, key: str, context: Context, default: Any = None) -> Evaluation:
-        """Evaluate ``key`` for ``context``; never raises (see the module docstring)."""
+    # The exact-class test keeps the ``Context`` path to one identity check; a ``str``, a
+    # ``Context`` subclass or a wrong type takes the slower ``_as_context`` path.
+
+    def evaluate(self, key: str, context: Context | str, default: Any = None) -> Evaluation:
+        """Evaluate ``key`` for ``context``; never raises (see the module docstring).
+
+        ``context`` is a ``Context`` or a ``str`` (the key). On error the caller's ``default``
+        comes back with reason ``ERROR`` and a code: ``FLAG_NOT_FOUND`` for an unknown flag,
+        ``INVALID_CONTEXT`` for a context of another type, ``TYPE_MISMATCH`` for a ``default``
+        of another type than the flag's.
+        """
         try:
             flag = self._flags.get(key)
             if flag is None:
                 return Evaluation(default, None, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND)
-            return flag.evaluate(context, default)
+            if context.__class__ is Context:
+                return flag.evaluate(context, default)
+            checked = _as_context(context)
+            if checked is None:
+                return Evaluation(
+                    default, None, Reason.ERROR, ErrorCode.INVALID_CONTEXT, flag.version
+                )
+            return flag.evaluate(checked, default)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return Evaluation(default, None, Reason.ERROR, ErrorCode.GENERAL)
 
-    def is_enabled(self, key: str, context: Context, default: bool = False) -> bool:
-        """Return whether ``key`` is on for ``context``; ``default`` if unknown. Never raises."""
+    def is_enabled(self, key: str, context: Context | str, default: bool = False) -> bool:
+        """Return whether ``key`` is on for ``context``. Never raises.
+
+        ``context`` is a ``Context`` or a ``str`` (the key). ``default`` comes back for an
+        unknown flag or a context of another type.
+        """
         try:
-            is_enabled = self._is_enabled_by_key.get(key)
-            if is_enabled is None:
+            try:
+                # A subscript, not .get(): it pays for the context check on the hottest path;
+                # an unknown flag costs an exception instead, and is still answered.
+                is_enabled = self._is_enabled_by_key[key]
+            except KeyError:
                 return default
-            return is_enabled(context)
+            if context.__class__ is Context:
+                return is_enabled(context)
+            checked = _as_context(context)
+            return default if checked is None else is_enabled(checked)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return default
 
-    def variant(self, key: str, context: Context) -> Variant:
-        """Return the variant served to ``context``; ``disabled`` if unknown. Never raises."""
+    def variant(self, key: str, context: Context | str) -> Variant:
+        """Return the variant served to ``context``. Never raises.
+
+        ``context`` is a ``Context`` or a ``str`` (the key). The ``disabled`` variant comes
+        back for an unknown flag or a context of another type.
+        """
         try:
             flag = self._flags.get(key)
             if flag is None:
                 return _DISABLED_VARIANT
-            return flag.variant(context)
+            if context.__class__ is Context:
+                return flag.variant(context)
+            checked = _as_context(context)
+            return _DISABLED_VARIANT if checked is None else flag.variant(checked)
         except Exception:  # noqa: BLE001  # the one broad catch: evaluation must not raise
             _report(key)
             return _DISABLED_VARIANT
+
+
+def _as_context(context: object) -> Context | None:
+    """Return ``context`` as a ``Context``: a ``str`` is the key; None for any other type.
+
+    A wrong type is logged at DEBUG level, once per type, never per call.
+    """
+    if context.__class__ is str:
+        return context_of_key(context)
+    if isinstance(context, Context):
+        return context
+    if isinstance(context, str):
+        return context_of_key(str(context))  # str() turns a StrEnum member into its plain value
+    _log_invalid_context(f"{type(context).__module__}.{type(context).__qualname__}")
+    return None
+
+
+@functools.cache
+def _log_invalid_context(type_name: str) -> None:
+    # Cached, so each type is logged once: a caller passing None in a loop must not flood logs.
+    logger.debug(
+        "rheostat: a context must be a Context or a str, not %s; serving the default"
+        " (INVALID_CONTEXT). Logged once per type.",
+        type_name,
+    )
 
 
 def _is_enabled_of(flag: CompiledFlag) -> Callable[[Context], bool]:
@@ -175,7 +244,8 @@ def _is_enabled_of(flag: CompiledFlag) -> Callable[[Context], bool]:
 
     A flag that answers the same to everyone is served by a C builtin: ``bool(context)`` is
     True and ``not_(context)`` is False for any ``Context`` (it defines no ``__bool__`` or
-    ``__len__``), which saves a Python call on the hottest path there is.
+    ``__len__``), which saves a Python call on the hottest path there is. ``FlagSet`` calls it
+    with ``Context`` instances only (a ``str`` is wrapped first, other types never get here).
     """
     constant = getattr(flag, "constant_enabled", None)
     if constant is None:
@@ -190,19 +260,33 @@ def _report(key: object) -> None:
 
 
 def read_document(path: str | Path) -> Any:
-    """Parse a YAML or JSON flag file.
+    """Parse a YAML or JSON flag file (UTF-8).
 
     Raises:
-        InvalidDefinition: when the file cannot be read or parsed, naming the file.
+        InvalidDefinition: when the file cannot be read, is not UTF-8 text (naming the byte
+            offset) or cannot be parsed; the message names the file.
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as error:
         raise InvalidDefinition(str(file), f"cannot read the file ({error.strerror})") from error
+    text = _decode(data, file)
     try:
         if file.suffix == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
         raise InvalidDefinition(str(file), f"not valid YAML or JSON: {error}") from error
+
+
+def _decode(data: bytes, file: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InvalidDefinition(
+            str(file),
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} at byte offset {error.start}"
+            f" (line {line}) cannot be decoded; save the file as UTF-8",
+        ) from error

@@ -1,8 +1,9 @@
 """``Client``: evaluate flags in-process from a local file, with emergency overrides.
 
-``Client.from_file("flags.yaml")`` needs no server. It applies ``RHEOSTAT_KILL_<FLAG>`` and
-``RHEOSTAT_FLAG_<FLAG>`` from the environment (precedence: environment > kill switch > rules) and
-reloads the file when it changes. A reload that fails keeps the last good flags and records the
+``Client.from_file("flags.yaml")`` needs no server. It applies ``RHEOSTAT_KILL_<FLAG>``,
+``RHEOSTAT_FLAG_<FLAG>`` and ``RHEOSTAT_ROLLOUT_<FLAG>`` from the environment (precedence:
+environment > kill switch > rules; for one flag, kill > forced variant > rollout) and reloads the
+file when it changes. A reload that fails keeps the last good flags and records the
 error in ``last_error``; evaluation never blocks on it and never raises.
 """
 
@@ -49,8 +50,10 @@ class Client:
         """Load ``path`` (YAML or JSON) and, if ``watch``, reload it whenever it changes.
 
         Raises:
-            InvalidDefinition: the file cannot be read or is not a valid flag document.
-            ConfigurationError: an environment override names an unknown variant.
+            InvalidDefinition: the file cannot be read, is not UTF-8 (naming the byte offset)
+                or is not a valid flag document.
+            ConfigurationError: an environment override names an unknown variant, or a
+                rollout is not a percentage in [0, 100] or is of a flag that is not on/off.
         """
         file = Path(path)
         client = cls(FlagSet.load(file), environ=environ)
@@ -68,16 +71,28 @@ class Client:
         """The snapshot currently served (overrides applied)."""
         return self._flags
 
-    def is_enabled(self, key: str, context: Context, default: bool = False) -> bool:
-        """Return whether ``key`` is on for ``context``. Never raises."""
+    def is_enabled(self, key: str, context: Context | str, default: bool = False) -> bool:
+        """Return whether ``key`` is on for ``context``. Never raises, never prints.
+
+        ``context`` is a ``Context`` or a ``str`` (taken as ``Context(key=...)``); ``default``
+        comes back for an unknown flag or a context of any other type (see ``FlagSet``).
+        """
         return self._flags.is_enabled(key, context, default)
 
-    def variant(self, key: str, context: Context) -> Variant:
-        """Return the variant served to ``context``. Never raises."""
+    def variant(self, key: str, context: Context | str) -> Variant:
+        """Return the variant served to ``context``. Never raises, never prints.
+
+        ``context`` is a ``Context`` or a ``str``; the ``disabled`` variant comes back for an
+        unknown flag or a context of any other type.
+        """
         return self._flags.variant(key, context)
 
-    def evaluate(self, key: str, context: Context, default: Any = None) -> Evaluation:
-        """Return the full evaluation. Never raises."""
+    def evaluate(self, key: str, context: Context | str, default: Any = None) -> Evaluation:
+        """Return the full evaluation. Never raises, never prints.
+
+        ``context`` is a ``Context`` or a ``str``; a context of any other type returns
+        ``default`` with reason ``ERROR`` and error code ``INVALID_CONTEXT``.
+        """
         return self._flags.evaluate(key, context, default)
 
     def reload(self) -> bool:

@@ -16,10 +16,10 @@ from rheostat.stats.power import (
 )
 from rheostat.stats.results import (
     Alternative,
+    Caveat,
     Comparison,
     GuardStatus,
     GuardVerdict,
-    Reason,
     Significance,
     SRMResult,
     Worse,
@@ -38,12 +38,12 @@ from rheostat.stats.sufficient import ProportionStats, SampleStats
 
 __all__ = [
     "Alternative",
+    "Caveat",
     "Comparison",
     "GuardSettings",
     "GuardStatus",
     "GuardVerdict",
     "ProportionStats",
-    "Reason",
     "SRMResult",
     "SampleStats",
     "Significance",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from rheostat.errors import ValidationError
-from rheostat.stats.results import Reason
+from rheostat.stats.results import Caveat
 from rheostat.stats.sufficient import ProportionStats, SampleStats
 
 __all__ = ["Arms", "Difference", "Lift", "difference_of", "lift_of"]
@@ -60,7 +60,7 @@ class Lift:
 
 def difference_of(
     control: Arms, treatment: Arms, *, min_n: int, min_events: int
-) -> Difference | Reason:
+) -> Difference | Caveat:
     """Summarise both arms, or return why no verdict may be drawn from them.
 
     Raises:
@@ -76,11 +76,11 @@ def difference_of(
             f"{type(control).__name__} and {type(treatment).__name__}"
         )
     if isinstance(found, Difference) and not _is_finite(found):
-        return Reason.INVALID_INPUT
+        return Caveat.INVALID_INPUT
     return found
 
 
-def lift_of(difference: Difference, *, quantile: float) -> Lift | Reason:
+def lift_of(difference: Difference, *, quantile: float) -> Lift | Caveat:
     """Return the lift, or why it is undefined: ``m_C = 0``, or ``m_C**2 <= q**2 * v_C``.
 
     In the second case the exact (Fieller) interval is unbounded, so any finite interval
@@ -88,27 +88,27 @@ def lift_of(difference: Difference, *, quantile: float) -> Lift | Reason:
     """
     control_mean = difference.control_mean
     if control_mean == 0:
-        return Reason.ZERO_CONTROL_MEAN
+        return Caveat.ZERO_CONTROL_MEAN
     if control_mean * control_mean <= quantile * quantile * difference.control_variance:
-        return Reason.UNSTABLE_BASELINE
+        return Caveat.UNSTABLE_BASELINE
     ratio = difference.treatment_mean / control_mean
     se = math.sqrt(difference.treatment_variance + difference.control_variance * ratio * ratio)
     lift = Lift(estimate=difference.delta / abs(control_mean), se=se / abs(control_mean))
     if not (math.isfinite(lift.estimate) and math.isfinite(lift.se)) or lift.se == 0:
-        return Reason.UNSTABLE_BASELINE
+        return Caveat.UNSTABLE_BASELINE
     return lift
 
 
-def _means(control: SampleStats, treatment: SampleStats, *, min_n: int) -> Difference | Reason:
+def _means(control: SampleStats, treatment: SampleStats, *, min_n: int) -> Difference | Caveat:
     if not (control.is_valid and treatment.is_valid):
-        return Reason.INVALID_INPUT
+        return Caveat.INVALID_INPUT
     if min(control.n, treatment.n) < min_n:
-        return Reason.TOO_FEW_UNITS
+        return Caveat.TOO_FEW_UNITS
     # Valid arms with n >= min_n >= 2 always have a variance.
     v_c = cast(float, control.variance) / control.n
     v_t = cast(float, treatment.variance) / treatment.n
     if v_c + v_t == 0:
-        return Reason.ZERO_VARIANCE
+        return Caveat.ZERO_VARIANCE
     share_c, share_t = v_c / (v_c + v_t), v_t / (v_c + v_t)  # scaled, so nothing over/underflows
     dof = 1.0 / (share_t * share_t / (treatment.n - 1) + share_c * share_c / (control.n - 1))
     return Difference(
@@ -123,18 +123,18 @@ def _means(control: SampleStats, treatment: SampleStats, *, min_n: int) -> Diffe
 
 def _proportions(
     control: ProportionStats, treatment: ProportionStats, *, min_n: int, min_events: int
-) -> Difference | Reason:
+) -> Difference | Caveat:
     if not (control.is_valid and treatment.is_valid):
-        return Reason.INVALID_INPUT
+        return Caveat.INVALID_INPUT
     if min(control.n, treatment.n) < min_n:
-        return Reason.TOO_FEW_UNITS
+        return Caveat.TOO_FEW_UNITS
     events = int(control.successes + treatment.successes)
     if min(events, int(control.n + treatment.n) - events) < min_events:
-        return Reason.TOO_FEW_EVENTS
+        return Caveat.TOO_FEW_EVENTS
     m_c, m_t = int(control.successes) / int(control.n), int(treatment.successes) / int(treatment.n)
     v_c, v_t = m_c * (1.0 - m_c) / int(control.n), m_t * (1.0 - m_t) / int(treatment.n)
     if v_c + v_t == 0:
-        return Reason.ZERO_VARIANCE
+        return Caveat.ZERO_VARIANCE
     return Difference(
         control_mean=m_c,
         treatment_mean=m_t,

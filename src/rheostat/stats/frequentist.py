@@ -22,7 +22,7 @@ from rheostat.stats._validation import (
     check_min_n,
     parse_alternative,
 )
-from rheostat.stats.results import Alternative, Comparison, Reason, Significance
+from rheostat.stats.results import Alternative, Caveat, Comparison, Significance
 from rheostat.stats.sufficient import ProportionStats, SampleStats
 
 __all__ = ["compare_means", "compare_proportions", "p_value", "significance_of"]
@@ -76,7 +76,7 @@ def compare_means(
     """
     settings = _Settings.of(relative=relative, alpha=alpha, alternative=alternative)
     difference = difference_of(control, treatment, min_n=check_min_n(min_n), min_events=0)
-    if isinstance(difference, Reason):
+    if isinstance(difference, Caveat):
         return settings.inconclusive(difference)
     # Means always carry Welch's degrees of freedom.
     return _compare(difference, _student(cast(float, difference.dof)), settings)
@@ -114,7 +114,7 @@ def compare_proportions(  # noqa: PLR0913  # keyword arguments named by the stat
     difference = difference_of(
         control, treatment, min_n=check_min_n(min_n), min_events=check_min_events(min_events)
     )
-    if isinstance(difference, Reason):
+    if isinstance(difference, Caveat):
         return settings.inconclusive(difference)
     result = _compare(difference, _NORMAL, settings)
     pooled_p = p_value(_pooled_statistic(control, treatment), settings.alternative, _NORMAL.sf)
@@ -149,7 +149,7 @@ class _Settings:
             alternative=parse_alternative(alternative),
         )
 
-    def inconclusive(self, reason: Reason) -> Comparison:
+    def inconclusive(self, reason: Caveat) -> Comparison:
         return Comparison.inconclusive(
             reason, relative=self.relative, alternative=self.alternative, alpha=self.alpha
         )
@@ -171,7 +171,7 @@ def _compare(difference: Difference, reference: _Reference, settings: _Settings)
     estimate, estimate_se, reason = delta, se, None
     if settings.relative:
         lift = lift_of(difference, quantile=quantile)
-        if isinstance(lift, Reason):
+        if isinstance(lift, Caveat):
             reason = lift  # the absolute result is returned, marked relative=False
         else:
             estimate, estimate_se = lift.estimate, lift.se

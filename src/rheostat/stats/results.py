@@ -1,7 +1,7 @@
 """What the statistics functions return: values, never exceptions, for any data.
 
-A result that could not be computed says why in ``reason`` and carries ``None`` estimates; no
-field is ever NaN. Open ends of one-sided intervals are ``math.inf`` (never ``None``).
+A result that could not be computed says why in ``reason`` (a ``Caveat``) and carries ``None``
+estimates; no field is ever NaN. Open ends of one-sided intervals are ``math.inf`` (never ``None``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from enum import StrEnum
 
 __all__ = [
     "Alternative",
+    "Caveat",
     "Comparison",
     "GuardStatus",
     "GuardVerdict",
-    "Reason",
     "SRMResult",
     "Significance",
     "Worse",
@@ -52,8 +52,13 @@ class GuardStatus(StrEnum):
     INCONCLUSIVE = "inconclusive"  # a minimum is not met or the data are degenerate
 
 
-class Reason(StrEnum):
-    """Why a result is inconclusive, or why it is not on the scale that was asked for."""
+class Caveat(StrEnum):
+    """The ``reason`` of a result: a caveat to read it with.
+
+    Why a comparison or guardrail look is inconclusive, why a lift came back on the absolute
+    scale, or why a sample-ratio test found the split broken or could not run. Named apart from
+    ``rheostat.flags.Reason`` (the OpenFeature evaluation reasons).
+    """
 
     TOO_FEW_UNITS = "too_few_units"
     TOO_FEW_EVENTS = "too_few_events"
@@ -99,7 +104,7 @@ class Comparison:
     dof: float | None
     statistic: float | None
     significance: Significance
-    reason: Reason | None
+    reason: Caveat | None
     relative: bool
     difference: float | None
     alternative: Alternative
@@ -108,7 +113,7 @@ class Comparison:
 
     @classmethod
     def inconclusive(
-        cls, reason: Reason, *, relative: bool, alternative: Alternative, alpha: float
+        cls, reason: Caveat, *, relative: bool, alternative: Alternative, alpha: float
     ) -> Comparison:
         """Build the result that says only why nothing could be concluded."""
         return cls(
@@ -151,13 +156,13 @@ class GuardVerdict:
     estimate: float | None
     ci_lower: float | None
     ci_upper: float | None
-    reason: Reason | None
+    reason: Caveat | None
     se: float | None = None
     boundary: float | None = None
     relative: bool = False
 
     @classmethod
-    def inconclusive(cls, reason: Reason, *, relative: bool) -> GuardVerdict:
+    def inconclusive(cls, reason: Caveat, *, relative: bool) -> GuardVerdict:
         """Build the verdict that says only why no decision could be made."""
         return cls(
             status=GuardStatus.INCONCLUSIVE,
@@ -185,4 +190,4 @@ class SRMResult:
     chi2: float | None
     p_value: float | None
     mismatch: bool
-    reason: Reason | None
+    reason: Caveat | None

@@ -24,10 +24,10 @@ from rheostat.stats._validation import (
 )
 from rheostat.stats.results import (
     Alternative,
+    Caveat,
     Comparison,
     GuardStatus,
     GuardVerdict,
-    Reason,
     Significance,
     Worse,
 )
@@ -209,11 +209,11 @@ def assess_guard(control: Arms, treatment: Arms, settings: GuardSettings) -> Gua
     difference = difference_of(
         control, treatment, min_n=settings.min_n, min_events=settings.min_events
     )
-    if isinstance(difference, Reason):
+    if isinstance(difference, Caveat):
         return GuardVerdict.inconclusive(difference, relative=settings.relative)
     boundary = settings.boundary(difference.n_total)
     estimate = _guarded_estimate(difference, settings, boundary)
-    if isinstance(estimate, Reason):
+    if isinstance(estimate, Caveat):
         return GuardVerdict.inconclusive(estimate, relative=settings.relative)
     value, se = estimate
     harm = value if settings.worse is Worse.HIGHER else -value
@@ -231,11 +231,11 @@ def assess_guard(control: Arms, treatment: Arms, settings: GuardSettings) -> Gua
 
 def _guarded_estimate(
     difference: Difference, settings: GuardSettings, boundary: float
-) -> tuple[float, float] | Reason:
+) -> tuple[float, float] | Caveat:
     if not settings.relative:
         return difference.delta, difference.se
     lift = lift_of(difference, quantile=boundary)
-    return lift if isinstance(lift, Reason) else (lift.estimate, lift.se)
+    return lift if isinstance(lift, Caveat) else (lift.estimate, lift.se)
 
 
 def _status(harm: float, half_width: float, settings: GuardSettings) -> GuardStatus:
@@ -246,11 +246,11 @@ def _status(harm: float, half_width: float, settings: GuardSettings) -> GuardSta
     return GuardStatus.PASS
 
 
-def _strict_reason(harm: float, half_width: float, settings: GuardSettings) -> Reason | None:
+def _strict_reason(harm: float, half_width: float, settings: GuardSettings) -> Caveat | None:
     margin = settings.non_inferiority_margin
     if margin is None or harm - half_width > settings.tolerance or harm + half_width < margin:
         return None
-    return Reason.NON_INFERIORITY_NOT_SHOWN
+    return Caveat.NON_INFERIORITY_NOT_SHOWN
 
 
 def compare_sequential(  # noqa: PLR0913  # the two-sided twin of sequential_guard's arguments
@@ -279,7 +279,7 @@ def compare_sequential(  # noqa: PLR0913  # the two-sided twin of sequential_gua
     difference = difference_of(
         control, treatment, min_n=check_min_n(min_n), min_events=check_min_events(min_events)
     )
-    if isinstance(difference, Reason):
+    if isinstance(difference, Caveat):
         return Comparison.inconclusive(
             difference, relative=False, alternative=Alternative.TWO_SIDED, alpha=alpha
         )

@@ -13,7 +13,7 @@ from scipy import stats as distributions
 
 from rheostat.errors import ValidationError
 from rheostat.stats._validation import check_alpha, check_finite, is_count
-from rheostat.stats.results import Reason, SRMResult
+from rheostat.stats.results import Caveat, SRMResult
 
 __all__ = ["srm_test"]
 
@@ -45,13 +45,13 @@ def srm_test(
     checked = _checked_weights(weights, arms=len(counts))
     threshold = check_alpha(threshold, name="threshold")
     if not all(is_count(count) for count in counts):
-        return _not_run(Reason.INVALID_INPUT)
+        return _not_run(Caveat.INVALID_INPUT)
     total = sum(int(count) for count in counts)
     if total == 0:
-        return _not_run(Reason.NO_UNITS)
+        return _not_run(Caveat.NO_UNITS)
     if any(weight == 0 and count > 0 for weight, count in zip(checked, counts, strict=True)):
         return SRMResult(
-            chi2=None, p_value=None, mismatch=True, reason=Reason.UNITS_IN_ZERO_WEIGHT_ARM
+            chi2=None, p_value=None, mismatch=True, reason=Caveat.UNITS_IN_ZERO_WEIGHT_ARM
         )
     return _chi_square(counts, checked, total=total, threshold=threshold)
 
@@ -83,13 +83,13 @@ def _chi_square(
     intended /= intended.max()  # so that huge weights cannot overflow their sum
     expected = intended / intended.sum() * total
     if np.any(expected < _MIN_EXPECTED):
-        return _not_run(Reason.LOW_EXPECTED_COUNT)
+        return _not_run(Caveat.LOW_EXPECTED_COUNT)
     chi2 = float(np.sum((observed - expected) ** 2 / expected))
     p_value = float(distributions.chi2.sf(chi2, len(expected) - 1))
     mismatch = p_value < threshold
-    reason = Reason.SAMPLE_RATIO_MISMATCH if mismatch else None
+    reason = Caveat.SAMPLE_RATIO_MISMATCH if mismatch else None
     return SRMResult(chi2=chi2, p_value=p_value, mismatch=mismatch, reason=reason)
 
 
-def _not_run(reason: Reason) -> SRMResult:
+def _not_run(reason: Caveat) -> SRMResult:
     return SRMResult(chi2=None, p_value=None, mismatch=False, reason=reason)

@@ -162,3 +162,18 @@ def test_a_broken_file_is_named(tmp_path: Any) -> None:
     path.write_text("flags: [unclosed")
     with pytest.raises(InvalidDefinition, match="not valid YAML or JSON"):
         FlagSet.load(path)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_file_that_is_not_utf8_is_named_with_the_byte_offset(tmp_path: Any, suffix: str) -> None:
+    # Given a Latin-1 file: "é" is the lone byte 0xe9, at byte offset 24 on line 2
+    path = tmp_path / f"latin1{suffix}"
+    path.write_bytes('{"version": 1,\n"x": "caf\xe9"}'.encode("latin-1"))
+    # When loading it
+    with pytest.raises(InvalidDefinition) as raised:
+        FlagSet.load(path)
+    # Then the refusal names the file, the byte and its offset
+    message = str(raised.value)
+    assert message.startswith(f"{path}: not UTF-8 text")
+    assert "byte 0xe9 at byte offset 24 (line 2)" in message
+    assert raised.value.path == str(path)

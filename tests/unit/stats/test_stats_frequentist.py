@@ -17,8 +17,8 @@ from statsmodels.stats import proportion as sm_proportion
 
 from rheostat.errors import ValidationError
 from rheostat.stats import (
+    Caveat,
     ProportionStats,
-    Reason,
     SampleStats,
     Significance,
     compare_means,
@@ -149,14 +149,14 @@ def test_one_sided_intervals_have_an_infinite_open_end() -> None:
 @pytest.mark.parametrize(
     ("control", "treatment", "reason"),
     [
-        (sample_stats_from(99, 1.0, 1.0), sample_stats_from(500, 1.0, 1.0), Reason.TOO_FEW_UNITS),
-        (sample_stats_from(200, 1.0, 0.0), sample_stats_from(300, 2.0, 0.0), Reason.ZERO_VARIANCE),
-        (SampleStats(200, 1.0, -1.0), sample_stats_from(300, 2.0, 1.0), Reason.INVALID_INPUT),
-        (SampleStats(0, 0.0, 0.0), SampleStats(1, 2.0, 4.0), Reason.TOO_FEW_UNITS),
+        (sample_stats_from(99, 1.0, 1.0), sample_stats_from(500, 1.0, 1.0), Caveat.TOO_FEW_UNITS),
+        (sample_stats_from(200, 1.0, 0.0), sample_stats_from(300, 2.0, 0.0), Caveat.ZERO_VARIANCE),
+        (SampleStats(200, 1.0, -1.0), sample_stats_from(300, 2.0, 1.0), Caveat.INVALID_INPUT),
+        (SampleStats(0, 0.0, 0.0), SampleStats(1, 2.0, 4.0), Caveat.TOO_FEW_UNITS),
     ],
 )
 def test_compare_means_is_inconclusive_with_a_reason(
-    control: SampleStats, treatment: SampleStats, reason: Reason
+    control: SampleStats, treatment: SampleStats, reason: Caveat
 ) -> None:
     # When
     result = compare_means(control, treatment)
@@ -176,21 +176,21 @@ def test_a_statistic_beyond_float_range_is_invalid_input() -> None:
 
     # Then
     assert result.significance is Significance.INCONCLUSIVE
-    assert result.reason is Reason.INVALID_INPUT
+    assert result.reason is Caveat.INVALID_INPUT
 
 
 @pytest.mark.parametrize(
     ("control", "treatment", "min_events", "reason"),
     [
-        (ProportionStats(1000, 4), ProportionStats(1000, 5), 10, Reason.TOO_FEW_EVENTS),
-        (ProportionStats(1000, 996), ProportionStats(1000, 995), 10, Reason.TOO_FEW_EVENTS),
-        (ProportionStats(50, 10), ProportionStats(1000, 100), 10, Reason.TOO_FEW_UNITS),
-        (ProportionStats(1000, 1000), ProportionStats(900, 900), 0, Reason.ZERO_VARIANCE),
-        (ProportionStats(1000, 1001), ProportionStats(900, 9), 10, Reason.INVALID_INPUT),
+        (ProportionStats(1000, 4), ProportionStats(1000, 5), 10, Caveat.TOO_FEW_EVENTS),
+        (ProportionStats(1000, 996), ProportionStats(1000, 995), 10, Caveat.TOO_FEW_EVENTS),
+        (ProportionStats(50, 10), ProportionStats(1000, 100), 10, Caveat.TOO_FEW_UNITS),
+        (ProportionStats(1000, 1000), ProportionStats(900, 900), 0, Caveat.ZERO_VARIANCE),
+        (ProportionStats(1000, 1001), ProportionStats(900, 9), 10, Caveat.INVALID_INPUT),
     ],
 )
 def test_compare_proportions_is_inconclusive_with_a_reason(
-    control: ProportionStats, treatment: ProportionStats, min_events: int, reason: Reason
+    control: ProportionStats, treatment: ProportionStats, min_events: int, reason: Caveat
 ) -> None:
     # When
     result = compare_proportions(control, treatment, min_events=min_events)
@@ -221,7 +221,7 @@ def test_zero_control_mean_returns_the_absolute_result_for_a_lift() -> None:
     result = compare_means(control, treatment, relative=True)
 
     # Then
-    assert result.reason is Reason.ZERO_CONTROL_MEAN
+    assert result.reason is Caveat.ZERO_CONTROL_MEAN
     assert result.relative is False
     assert result.estimate == pytest.approx(0.5)
     assert result.significance is Significance.SIGNIFICANT
@@ -235,7 +235,7 @@ def test_unstable_baseline_refuses_a_finite_lift_interval() -> None:
     result = compare_means(control, treatment, relative=True)
 
     # Then
-    assert result.reason is Reason.UNSTABLE_BASELINE
+    assert result.reason is Caveat.UNSTABLE_BASELINE
     assert result.relative is False
     assert result.estimate == pytest.approx(0.45)
 

@@ -9,10 +9,10 @@ from stats_strategies import sample_stats_from
 
 from rheostat.errors import ValidationError
 from rheostat.stats import (
+    Caveat,
     GuardSettings,
     GuardStatus,
     ProportionStats,
-    Reason,
     SampleStats,
     Worse,
     assess_guard,
@@ -90,21 +90,21 @@ def test_guard_on_the_lift_is_inconclusive_without_a_stable_baseline() -> None:
 
     # Then
     assert verdict.status is GuardStatus.INCONCLUSIVE
-    assert verdict.reason is Reason.ZERO_CONTROL_MEAN
+    assert verdict.reason is Caveat.ZERO_CONTROL_MEAN
     assert verdict.estimate is None
 
 
 @pytest.mark.parametrize(
     ("control", "treatment", "reason"),
     [
-        (ProportionStats(99, 5), ProportionStats(3000, 60), Reason.TOO_FEW_UNITS),
-        (ProportionStats(300, 3), ProportionStats(300, 4), Reason.TOO_FEW_EVENTS),
-        (ProportionStats(300, 3), ProportionStats(300, -4), Reason.INVALID_INPUT),
-        (sample_stats_from(300, 5.0, 0.0), sample_stats_from(300, 6.0, 0.0), Reason.ZERO_VARIANCE),
+        (ProportionStats(99, 5), ProportionStats(3000, 60), Caveat.TOO_FEW_UNITS),
+        (ProportionStats(300, 3), ProportionStats(300, 4), Caveat.TOO_FEW_EVENTS),
+        (ProportionStats(300, 3), ProportionStats(300, -4), Caveat.INVALID_INPUT),
+        (sample_stats_from(300, 5.0, 0.0), sample_stats_from(300, 6.0, 0.0), Caveat.ZERO_VARIANCE),
     ],
 )
 def test_guard_is_inconclusive_when_a_minimum_is_not_met(
-    control: SampleStats | ProportionStats, treatment: SampleStats | ProportionStats, reason: Reason
+    control: SampleStats | ProportionStats, treatment: SampleStats | ProportionStats, reason: Caveat
 ) -> None:
     # When
     verdict = sequential_guard(control, treatment)
@@ -126,7 +126,7 @@ def test_strict_mode_passes_only_once_non_inferiority_is_shown() -> None:
 
     # Then
     assert early.status is GuardStatus.INCONCLUSIVE
-    assert early.reason is Reason.NON_INFERIORITY_NOT_SHOWN
+    assert early.reason is Caveat.NON_INFERIORITY_NOT_SHOWN
     assert early.estimate == 0.0
     assert late.status is GuardStatus.PASS
 

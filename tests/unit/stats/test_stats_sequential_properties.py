@@ -14,10 +14,10 @@ from stats_strategies import balanced_proportion_arms, sample_arms
 
 from rheostat.errors import ValidationError
 from rheostat.stats import (
+    Caveat,
     GuardSettings,
     GuardStatus,
     ProportionStats,
-    Reason,
     SampleStats,
     Significance,
     Worse,
@@ -247,7 +247,7 @@ def test_sequential_comparison_is_inconclusive_with_a_reason() -> None:
 
     # Then
     assert result.significance is Significance.INCONCLUSIVE
-    assert result.reason is Reason.TOO_FEW_UNITS
+    assert result.reason is Caveat.TOO_FEW_UNITS
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats as distributions
 
 from rheostat.errors import ValidationError
-from rheostat.stats import Reason, srm_test
+from rheostat.stats import Caveat, srm_test
 
 
 @st.composite
@@ -51,7 +51,7 @@ def test_units_in_an_arm_meant_to_get_none_are_a_mismatch() -> None:
 
     # Then
     assert result.mismatch is True
-    assert result.reason is Reason.UNITS_IN_ZERO_WEIGHT_ARM
+    assert result.reason is Caveat.UNITS_IN_ZERO_WEIGHT_ARM
 
 
 def test_an_empty_arm_with_zero_weight_is_left_out_of_the_test() -> None:
@@ -66,13 +66,13 @@ def test_an_empty_arm_with_zero_weight_is_left_out_of_the_test() -> None:
 @pytest.mark.parametrize(
     ("counts", "reason"),
     [
-        ([0, 0], Reason.NO_UNITS),
-        ([4, 3], Reason.LOW_EXPECTED_COUNT),
-        ([-1, 30], Reason.INVALID_INPUT),
-        ([2.5, 30], Reason.INVALID_INPUT),
+        ([0, 0], Caveat.NO_UNITS),
+        ([4, 3], Caveat.LOW_EXPECTED_COUNT),
+        ([-1, 30], Caveat.INVALID_INPUT),
+        ([2.5, 30], Caveat.INVALID_INPUT),
     ],
 )
-def test_srm_that_cannot_run_says_why(counts: list[int], reason: Reason) -> None:
+def test_srm_that_cannot_run_says_why(counts: list[int], reason: Caveat) -> None:
     # When
     result = srm_test(counts, [1, 1])
 

@@ -37,6 +37,7 @@ from rheostat.flags.model import (
     Split,
     Target,
 )
+from rheostat.flags.overrides import Rollout
 from rheostat.flags.prerequisites import check_prerequisites
 
 __all__ = ["compile_document", "dump_flag", "parse_document", "parse_flag"]
@@ -63,7 +64,7 @@ _TYPE_CHECKS: dict[FlagType, Callable[[Any], bool]] = {
 
 
 def compile_document(
-    document: Mapping[str, Any], overrides: Mapping[str, str | None] | None = None
+    document: Mapping[str, Any], overrides: Mapping[str, str | Rollout | None] | None = None
 ) -> tuple[dict[str, CompiledFlag], dict[str, Any]]:
     """Validate ``document``; return the compiled flags and the canonical document.
 
