@@ -176,6 +176,18 @@ def test_a_broken_file_names_the_bad_field(tmp_path: Path) -> None:
         FeatureFlagManager(path).set_rollout_percentage("x", 5)
 
 
+def test_a_file_that_is_not_utf8_is_an_invalid_definition_naming_the_byte(
+    tmp_path: Path,
+) -> None:
+    # Given a Latin-1 file (an é at offset 31)
+    path = tmp_path / "flags.json"
+    path.write_bytes('{"flags": [{"name": "x", "desc": "caf\u00e9"}]}'.encode("latin-1"))
+
+    # When / Then
+    with pytest.raises(InvalidDefinition, match=r"not UTF-8 text: byte 0xe9 at offset 37"):
+        FeatureFlagManager(path).get_flag("x")
+
+
 def test_database_changes_are_versioned_and_audited(sqlite_url: str) -> None:
     # Given a database-backed manager
     manager = FeatureFlagManager(database_url=sqlite_url, environment="staging")

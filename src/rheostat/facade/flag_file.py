@@ -77,6 +77,11 @@ class FlagFile:
             return self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError as error:
+            raise InvalidDefinition(
+                str(self.path),
+                f"not UTF-8 text: byte 0x{error.object[error.start]:02x} at offset {error.start}",
+            ) from error
         except OSError as error:
             raise StorageError(f"cannot read {self.path}: {error.strerror}") from error
 

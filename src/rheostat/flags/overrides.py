@@ -29,6 +29,7 @@ from typing import Any
 from rheostat.errors import ConfigurationError
 from rheostat.flags.compiled import CompiledFlag
 from rheostat.flags.model import Context, Evaluation, FlagType, Reason, Variant
+from rheostat.flags.summary import first_variant_serving
 
 __all__ = [
     "KilledFlag",
@@ -188,15 +189,9 @@ def on_off_variants(flag_type: str, variants: Mapping[str, Any]) -> tuple[str, s
     """
     if flag_type != FlagType.BOOL:
         return None
-    on = _first_named(variants, True, preferred="on")
-    off = _first_named(variants, False, preferred="off")
+    on = first_variant_serving(variants, True, preferred="on")
+    off = first_variant_serving(variants, False, preferred="off")
     return None if on is None or off is None else (on, off)
-
-
-def _first_named(variants: Mapping[str, Any], value: bool, *, preferred: str) -> str | None:
-    if variants.get(preferred) is value:
-        return preferred
-    return next((name for name, served in variants.items() if served is value), None)
 
 
 class KilledFlag:
