@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from rheostat import service
 from rheostat.api import create_app
+from rheostat.api.deps import Transaction
 from rheostat.errors import InvalidDefinition, StorageError, ValidationError
 from rheostat.service import Change, SqlStore
 from rheostat.settings import Settings
@@ -315,3 +317,23 @@ def test_an_sdk_key_of_another_environment_is_refused_before_its_body_is_read(
 
     # Then it learns only that it may not: 403, not 422
     assert response.status_code == 403, response.text
+
+
+def test_a_write_whose_response_fails_to_render_is_rolled_back(
+    store_url: str, production: SqlStore
+) -> None:
+    # Given the app with one more route that writes, then answers what JSON cannot hold
+    app = create_app(Settings(database_url=store_url))
+
+    @app.post("/test-only/write-then-fail")
+    def write_then_fail(uow: Transaction) -> JSONResponse:
+        service.create_environment(uow, "staging", change=Change(actor="test"))
+        return JSONResponse({"not a number": float("nan")})  # rendering raises ValueError
+
+    # When it is called
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/test-only/write-then-fail")
+
+    # Then the client got an error and the write was not committed
+    assert response.status_code == 500
+    assert "staging" not in [e.key for e in service.transact(production, service.list_environments)]
