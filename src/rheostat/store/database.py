@@ -195,8 +195,6 @@ def build_engine(url: str) -> Engine:
     event.listen(engine, "do_connect", lambda *_: _require_sqlite_folder(parsed))
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
-    event.listen(engine, "commit", _end_sqlite)
-    event.listen(engine, "rollback", _end_sqlite)
     return engine
 
 
@@ -230,13 +228,7 @@ def _begin_sqlite(connection: Any) -> None:
     # A writer takes the write lock at once (BEGIN IMMEDIATE): no other writer can slip in
     # between its read and its write. A reader takes no lock (deferred BEGIN; WAL gives it a
     # snapshot), and query_only makes a write attempted in it fail instead of taking the lock.
-    if connection.get_execution_options().get(_READ_ONLY, False):
-        connection.exec_driver_sql("BEGIN")
-        connection.exec_driver_sql("PRAGMA query_only = ON")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _end_sqlite(connection: Any) -> None:
-    if connection.get_execution_options().get(_READ_ONLY, False):
-        connection.exec_driver_sql("PRAGMA query_only = OFF")
+    # Both set query_only, so a pooled connection never carries a reader's setting over.
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
