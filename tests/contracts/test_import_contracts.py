@@ -33,6 +33,7 @@ DATABASE = "Only the store imports database libraries"
 FLAGS = "rheostat.flags is pure: stdlib, mmh3, PyYAML, errors, inputs"
 STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
 EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
+ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, errors, inputs"
 INPUTS = "rheostat.inputs (rules for text that comes in) is pure: stdlib, errors"
 LEAVES = "rheostat.errors and rheostat.clock are leaves: stdlib only"
 TIME = "Only rheostat.clock reads the time"
@@ -112,6 +113,12 @@ INJECTIONS = {
         statement="import sqlalchemy",
         broken=frozenset({DATABASE}),
         link="rheostat.cli.flags -> sqlalchemy",
+    ),
+    "rollout imports httpx": Injection(
+        module="rheostat.rollout.model",
+        statement="import httpx",
+        broken=frozenset({ROLLOUT}),
+        link="rheostat.rollout.model -> httpx",
     ),
     "inputs imports rheostat.flags": Injection(
         module="rheostat.inputs",

@@ -1,0 +1,54 @@
+"""Release plans that run themselves: plan values, verdicts and the pure ``decide``.
+
+Everything here is pure (values in, values out; no clock, database or network): the
+controller (an edge) loads the state, asks the gates, calls ``decide`` and stores the result
+in one transaction.
+"""
+
+from rheostat.rollout.model import (
+    ApprovalStage,
+    BackfillStage,
+    CallableGate,
+    CheckGate,
+    CheckStage,
+    Gate,
+    GateLimits,
+    GateMode,
+    HoldbackGate,
+    HttpGate,
+    InconclusivePolicy,
+    MonitorStage,
+    NoDataPolicy,
+    OnFailure,
+    Plan,
+    RampStage,
+    Stage,
+    ThresholdGate,
+    WaitUntilStage,
+)
+from rheostat.rollout.verdicts import GateVerdict, Verdict, worst_of
+
+__all__ = [
+    "ApprovalStage",
+    "BackfillStage",
+    "CallableGate",
+    "CheckGate",
+    "CheckStage",
+    "Gate",
+    "GateLimits",
+    "GateMode",
+    "GateVerdict",
+    "HoldbackGate",
+    "HttpGate",
+    "InconclusivePolicy",
+    "MonitorStage",
+    "NoDataPolicy",
+    "OnFailure",
+    "Plan",
+    "RampStage",
+    "Stage",
+    "ThresholdGate",
+    "Verdict",
+    "WaitUntilStage",
+    "worst_of",
+]
