@@ -34,6 +34,7 @@ FLAGS = "rheostat.flags is pure: stdlib, mmh3, PyYAML, errors, inputs"
 STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
 EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
 ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, errors, inputs"
+METRICS = "rheostat.metrics (values) is pure: stdlib, errors, inputs"
 INPUTS = "rheostat.inputs (rules for text that comes in) is pure: stdlib, errors"
 LEAVES = "rheostat.errors and rheostat.clock are leaves: stdlib only"
 TIME = "Only rheostat.clock reads the time"
@@ -119,6 +120,12 @@ INJECTIONS = {
         statement="import httpx",
         broken=frozenset({ROLLOUT}),
         link="rheostat.rollout.model -> httpx",
+    ),
+    "metrics imports sqlalchemy": Injection(
+        module="rheostat.metrics.windows",
+        statement="import sqlalchemy",
+        broken=frozenset({METRICS, DATABASE}),
+        link="rheostat.metrics.windows -> sqlalchemy",
     ),
     "inputs imports rheostat.flags": Injection(
         module="rheostat.inputs",

@@ -81,6 +81,7 @@ from rheostat.service.flags import (
     update_flag,
 )
 from rheostat.service.health import Health, HealthStatus, check_health
+from rheostat.service.metric_windows import MetricReceipt, metric_totals, record_metric_windows
 from rheostat.service.portability import ImportMode, ImportResult, export_flags, import_flags
 from rheostat.service.segments import (
     create_segment,
@@ -139,6 +140,7 @@ __all__ = [
     "ImportMode",
     "ImportResult",
     "MetricEvent",
+    "MetricReceipt",
     "Receipt",
     "ResultsReport",
     "SegmentRecord",
@@ -187,12 +189,14 @@ __all__ = [
     "list_flags",
     "list_segments",
     "load_analysis",
+    "metric_totals",
     "migrate_database",
     "normalize_database_url",
     "open_store",
     "put_flag",
     "record_conversions",
     "record_exposures",
+    "record_metric_windows",
     "record_metrics",
     "remove_flag_targets",
     "restore_flag",

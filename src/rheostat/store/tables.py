@@ -39,6 +39,8 @@ __all__ = [
     "ExperimentWindowRow",
     "FlagRow",
     "FlagVersionRow",
+    "MetricWindowIdRow",
+    "MetricWindowRow",
     "SegmentRow",
     "SegmentVersionRow",
 ]
@@ -344,3 +346,46 @@ class ExperimentResultRow(Base):
     at: Mapped[datetime]
     computed_at: Mapped[datetime]
     document: Mapped[dict[str, Any]]
+
+
+class MetricWindowRow(Base):
+    """``metric_windows``: sufficient statistics of one metric for one flag variant in one
+    window, added up over every SDK process that sent it (release-plan gates read them)."""
+
+    __tablename__ = "metric_windows"
+    __table_args__ = (
+        UniqueConstraint(
+            "environment_id",
+            "flag",
+            "metric",
+            "variant",
+            "kind",
+            "window_start",
+            "seconds",
+            name="uq_metric_windows_window",  # the convention's name is over 63 characters
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    flag: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    metric: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    variant: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    kind: Mapped[str] = mapped_column(String(16))
+    window_start: Mapped[datetime]
+    seconds: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(BigInteger)
+    sum: Mapped[float] = mapped_column(Double)
+    sum_squares: Mapped[float] = mapped_column(Double)
+
+
+class MetricWindowIdRow(Base):
+    """``metric_window_ids``: ids of windows already counted (a retry changes nothing)."""
+
+    __tablename__ = "metric_window_ids"
+    __table_args__ = (UniqueConstraint("environment_id", "window_id"),)
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    window_id: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    received_at: Mapped[datetime]

@@ -14,6 +14,7 @@ from rheostat.store.repositories import (
     EnvironmentRepository,
     ExperimentRepository,
     FlagRepository,
+    MetricRepository,
     SegmentRepository,
 )
 
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(session, self.environments)
         self.audit = AuditRepository(session)
         self.experiments = ExperimentRepository(session, self.environments)
+        self.metrics = MetricRepository(session, self.environments)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

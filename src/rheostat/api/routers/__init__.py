@@ -12,6 +12,7 @@ from rheostat.api.routers import (
     flags,
     health,
     keys,
+    metrics,
     segments,
 )
 
@@ -21,6 +22,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     client.router,
     experiments.client_router,
+    metrics.router,
     config.router,
     environments.router,
     flags.router,

@@ -9,6 +9,7 @@ from rheostat.store.repositories.experiments import (
     WindowTotals,
 )
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
+from rheostat.store.repositories.metrics import MetricRepository
 from rheostat.store.repositories.segments import SegmentChange, SegmentRepository
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "ExperimentRepository",
     "FlagChange",
     "FlagRepository",
+    "MetricRepository",
     "SegmentChange",
     "SegmentRepository",
     "StoredFlag",
