@@ -1,10 +1,18 @@
-"""Release plans that run themselves: plan values, verdicts and the pure ``decide``.
+"""Release plans that run themselves: plan values, gates, verdicts and the pure ``decide``.
 
 Everything here is pure (values in, values out; no clock, database or network): the
 controller (an edge) loads the state, asks the gates, calls ``decide`` and stores the result
 in one transaction.
 """
 
+from rheostat.rollout.gates import assess_outcome, assess_threshold
+from rheostat.rollout.holdback import (
+    assess_assignment,
+    assess_holdback,
+    holdback_settings,
+    holdback_settings_by_gate,
+)
+from rheostat.rollout.measurements import ArmMeasurement, ArmStats, Measurement, Outcome
 from rheostat.rollout.model import (
     ApprovalStage,
     BackfillStage,
@@ -30,6 +38,8 @@ from rheostat.rollout.verdicts import GateVerdict, Verdict, worst_of
 
 __all__ = [
     "ApprovalStage",
+    "ArmMeasurement",
+    "ArmStats",
     "BackfillStage",
     "CallableGate",
     "CheckGate",
@@ -41,14 +51,22 @@ __all__ = [
     "HoldbackGate",
     "HttpGate",
     "InconclusivePolicy",
+    "Measurement",
     "MonitorStage",
     "NoDataPolicy",
     "OnFailure",
+    "Outcome",
     "Plan",
     "RampStage",
     "Stage",
     "ThresholdGate",
     "Verdict",
     "WaitUntilStage",
+    "assess_assignment",
+    "assess_holdback",
+    "assess_outcome",
+    "assess_threshold",
+    "holdback_settings",
+    "holdback_settings_by_gate",
     "worst_of",
 ]
