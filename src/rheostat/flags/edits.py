@@ -8,7 +8,7 @@ mapping and leaves its argument alone.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rheostat.errors import ValidationError
@@ -16,8 +16,10 @@ from rheostat.flags.bucketing import BUCKETS
 from rheostat.flags.summary import catch_all_index, first_variant_serving
 
 __all__ = [
+    "HOLDBACK",
     "bool_variants",
     "with_enabled",
+    "with_exposure",
     "with_rollout",
     "with_targets_added",
     "with_targets_removed",
@@ -61,7 +63,75 @@ def with_rollout(definition: Definition, percent: float, key: str) -> dict[str, 
     """
     on, off = bool_variants(definition, key)
     on_share = _thousandths(percent, key)
+    split = {on: on_share / _THOUSANDTHS, off: (BUCKETS - on_share) / _THOUSANDTHS}
+    return _with_catch_all(copy.deepcopy(dict(definition)), split)
+
+
+HOLDBACK = "holdback"
+"""The variant of a flag's holdback: serves the off value, but names the group, so SDKs and
+metrics can tell the measured control group from everyone else."""
+_RING_RULE = "rollout:ring"
+
+
+def with_exposure(
+    definition: Definition,
+    key: str,
+    *,
+    percent: float,
+    holdback_percent: float = 0.0,
+    segments: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Return ``definition`` serving "on" to ``percent`` %, with a holdback of its own.
+
+    The catch-all split is ``{on: percent, off: rest, holdback: holdback_percent}`` in that
+    order: treatment takes the lowest buckets and grows upwards, the holdback the highest and
+    grows downwards, so as a ramp widens nobody ever moves between treatment, holdback and the
+    rest (only into treatment from the rest). With ``segments`` (a ring), the split applies to
+    members of those segments (a rule before the catch-all) and everyone else is off.
+
+    Raises:
+        ValidationError: not an on/off flag, a share outside [0, 100], or both over 100.
+    """
+    on, off = bool_variants(definition, key)
+    treated = _thousandths(percent, key)
+    held = _thousandths(holdback_percent, key)
+    if treated + held > BUCKETS:
+        raise ValidationError(
+            f"flag {key!r}: {percent}% treatment and {holdback_percent}% holdback exceed 100%",
+            details={"flag": key, "field": "holdback_percent"},
+        )
     edited = copy.deepcopy(dict(definition))
+    variants = dict(edited.get("variants", {}))
+    if held or HOLDBACK in variants:
+        variants.setdefault(HOLDBACK, variants[off])
+    edited["variants"] = variants
+    split = _exposure_split(on, off, treated, held, has_holdback=HOLDBACK in variants)
+    rules = [rule for rule in edited.get("rules", []) if rule.get("name") != _RING_RULE]
+    edited["rules"] = rules
+    if not segments:
+        return _with_catch_all(edited, split)
+    ring = {
+        "name": _RING_RULE,
+        "when": [{"attribute": "key", "op": "in_segment", "values": list(segments)}],
+        "serve": {"split": split, "by": "key"},
+    }
+    nobody = _exposure_split(on, off, 0, 0, has_holdback=HOLDBACK in variants)
+    edited = _with_catch_all(edited, nobody)
+    catch_all = catch_all_index(edited)
+    edited["rules"].insert(len(edited["rules"]) if catch_all is None else catch_all, ring)
+    return edited
+
+
+def _exposure_split(
+    on: str, off: str, treated: int, held: int, *, has_holdback: bool
+) -> dict[str, float]:
+    split = {on: treated / _THOUSANDTHS, off: (BUCKETS - treated - held) / _THOUSANDTHS}
+    if has_holdback:
+        split[HOLDBACK] = held / _THOUSANDTHS
+    return split
+
+
+def _with_catch_all(edited: dict[str, Any], split: dict[str, float]) -> dict[str, Any]:
     rules = list(edited.get("rules", []))
     index = catch_all_index(edited)
     existing = rules[index] if index is not None else {}
@@ -70,7 +140,7 @@ def with_rollout(definition: Definition, percent: float, key: str) -> dict[str, 
         "name": existing.get("name") or "rollout",
         "when": [],
         "serve": {
-            "split": {on: on_share / _THOUSANDTHS, off: (BUCKETS - on_share) / _THOUSANDTHS},
+            "split": split,
             "by": serve.get("by", "key") if isinstance(serve, Mapping) else "key",
         },
     }
