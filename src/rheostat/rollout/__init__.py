@@ -1,4 +1,4 @@
-"""Release plans that run themselves: plan values, verdicts and the pure ``decide``.
+"""Release plans that run themselves: plan documents and values, verdicts and the pure ``decide``.
 
 Everything here is pure (values in, values out; no clock, database or network): the
 controller (an edge) loads the state, asks the gates, calls ``decide`` and stores the result
@@ -26,9 +26,12 @@ from rheostat.rollout.model import (
     ThresholdGate,
     WaitUntilStage,
 )
+from rheostat.rollout.plans import load_plan, plan_from_dict, plan_from_text, plan_to_dict
+from rheostat.rollout.templates import TEMPLATES, template
 from rheostat.rollout.verdicts import GateVerdict, Verdict, worst_of
 
 __all__ = [
+    "TEMPLATES",
     "ApprovalStage",
     "BackfillStage",
     "CallableGate",
@@ -50,5 +53,10 @@ __all__ = [
     "ThresholdGate",
     "Verdict",
     "WaitUntilStage",
+    "load_plan",
+    "plan_from_dict",
+    "plan_from_text",
+    "plan_to_dict",
+    "template",
     "worst_of",
 ]
