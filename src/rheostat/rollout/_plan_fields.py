@@ -175,9 +175,9 @@ def parse_text(value: Any, path: str, *, multiline: bool = False) -> str:
     if not isinstance(value, str):
         raise InvalidDefinition(path, f"must be a string, got {value!r}")
     try:
-        validate_text(value, path, multiline=multiline)
+        validate_text(value, "text", multiline=multiline)
     except ValidationError as error:
-        raise InvalidDefinition(path, error.message) from None
+        raise InvalidDefinition(path, error.message.removeprefix("text ")) from None
     return value
 
 
