@@ -1,4 +1,4 @@
-"""Release plans that run themselves: plan values, gates, verdicts and the pure ``decide``.
+"""Release plans that run themselves: plan documents, gates, verdicts and the pure ``decide``.
 
 Everything here is pure (values in, values out; no clock, database or network): the
 controller (an edge) loads the state, asks the gates, calls ``decide`` and stores the result
@@ -34,9 +34,12 @@ from rheostat.rollout.model import (
     ThresholdGate,
     WaitUntilStage,
 )
+from rheostat.rollout.plans import load_plan, plan_from_dict, plan_from_text, plan_to_dict
+from rheostat.rollout.templates import TEMPLATES, template
 from rheostat.rollout.verdicts import GateVerdict, Verdict, worst_of
 
 __all__ = [
+    "TEMPLATES",
     "ApprovalStage",
     "ArmMeasurement",
     "ArmStats",
@@ -68,5 +71,10 @@ __all__ = [
     "assess_threshold",
     "holdback_settings",
     "holdback_settings_by_gate",
+    "load_plan",
+    "plan_from_dict",
+    "plan_from_text",
+    "plan_to_dict",
+    "template",
     "worst_of",
 ]
