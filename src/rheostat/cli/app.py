@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rheostat.cli import demo, envs, experiments, flags, keys, portability, server
+from rheostat.cli import demo, envs, experiments, flags, keys, plans, portability, server
 from rheostat.cli.session import RheostatGroup
 
 __all__ = ["app"]
@@ -22,6 +22,7 @@ app.add_typer(flags.app, name="flags")
 app.add_typer(envs.app, name="env")
 app.add_typer(keys.app, name="keys")
 app.add_typer(experiments.app, name="experiment")
+app.add_typer(plans.app, name="plan")
 app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("migrate-db")(server.migrate_db)
