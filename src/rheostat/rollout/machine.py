@@ -66,7 +66,11 @@ def decide(state: PlanState, observations: Observations, now: datetime) -> Decis
     for command in observations.commands:
         if tick.state.phase not in TERMINAL_PHASES:
             _COMMANDS[command.kind](tick, command)
-    if tick.state.phase not in (*TERMINAL_PHASES, Phase.PENDING, Phase.PAUSED):
+    if observations.looked and tick.state.phase not in (
+        *TERMINAL_PHASES,
+        Phase.PENDING,
+        Phase.PAUSED,
+    ):
         _step(tick, observations)
     _check_stale(tick)
     return tick.decision()

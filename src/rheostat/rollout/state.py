@@ -155,12 +155,16 @@ class Observations:
         commands: operators' commands since the last tick, in order.
         stage_outcome: the result of the current check or backfill stage, once it ran.
         assignment: the sample-ratio check between treatment and holdback.
+        looked: whether the gates were looked at. ``False`` for an operator's command between
+            controller ticks: the command is applied, and gates and stages wait for the next
+            look (so a command never counts as a gate without data).
     """
 
     verdicts: tuple[GateVerdict, ...] = ()
     commands: tuple[Command, ...] = ()
     stage_outcome: GateVerdict | None = None
     assignment: GateVerdict | None = None
+    looked: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

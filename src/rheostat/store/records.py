@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from rheostat.experiments.model import Experiment, ExperimentStatus
+from rheostat.rollout.state import PlanState
 
 __all__ = [
     "ApiKey",
@@ -25,6 +26,8 @@ __all__ = [
     "ExperimentRecord",
     "FlagRecord",
     "FlagVersion",
+    "PlanEvent",
+    "PlanRecord",
     "SegmentRecord",
     "SegmentVersion",
     "StoredResults",
@@ -70,6 +73,10 @@ class AuditAction(StrEnum):
     EXPERIMENT_UPDATED = "experiment.updated"
     EXPERIMENT_STARTED = "experiment.started"
     EXPERIMENT_STOPPED = "experiment.stopped"
+    PLAN_CREATED = "plan.created"
+    PLAN_TRANSITION = "plan.transition"
+    """A release plan moved (a stage started or completed, a pause, a rollback...): the
+    event's type, message and evidence are in ``after``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +173,37 @@ class SegmentVersion:
     actor: str
     reason: str | None = None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanRecord:
+    """A stored release plan and how far it got.
+
+    Attributes:
+        state: the plan (``state.plan``) and its progress.
+        version: optimistic-concurrency counter, raised by every tick that changed it.
+    """
+
+    environment: str
+    name: str
+    state: PlanState
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanEvent:
+    """One entry of a plan's history: a transition, with its evidence and who caused it."""
+
+    environment: str
+    plan: str
+    at: datetime
+    type: str
+    stage: int
+    message: str
+    evidence: Mapping[str, Any]
+    actor: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -41,6 +41,8 @@ __all__ = [
     "FlagVersionRow",
     "MetricWindowIdRow",
     "MetricWindowRow",
+    "PlanEventRow",
+    "ReleasePlanRow",
     "SegmentRow",
     "SegmentVersionRow",
 ]
@@ -389,3 +391,45 @@ class MetricWindowIdRow(Base):
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
     window_id: Mapped[str] = mapped_column(String(KEY_LENGTH))
     received_at: Mapped[datetime]
+
+
+class ReleasePlanRow(Base):
+    """``release_plans``: a plan's canonical document and its state, changed by ticks."""
+
+    __tablename__ = "release_plans"
+    __table_args__ = (UniqueConstraint("environment_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment_id: Mapped[int] = mapped_column(
+        ForeignKey("environments.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    flag: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    document: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]]
+    phase: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __mapper_args__ = {  # noqa: RUF012  # read by SQLAlchemy's declarative scan, never mutated
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
+
+
+class PlanEventRow(Base):
+    """``plan_events``: every transition of a plan, with its evidence (append only)."""
+
+    __tablename__ = "plan_events"
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("release_plans.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(200))

@@ -15,6 +15,7 @@ from rheostat.store.repositories import (
     ExperimentRepository,
     FlagRepository,
     MetricRepository,
+    PlanRepository,
     SegmentRepository,
 )
 
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.experiments = ExperimentRepository(session, self.environments)
         self.metrics = MetricRepository(session, self.environments)
+        self.plans = PlanRepository(session, self.environments)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

@@ -10,6 +10,7 @@ from rheostat.store.repositories.experiments import (
 )
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
 from rheostat.store.repositories.metrics import MetricRepository
+from rheostat.store.repositories.plans import PlanRepository
 from rheostat.store.repositories.segments import SegmentChange, SegmentRepository
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "FlagChange",
     "FlagRepository",
     "MetricRepository",
+    "PlanRepository",
     "SegmentChange",
     "SegmentRepository",
     "StoredFlag",
