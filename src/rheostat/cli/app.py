@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from rheostat.cli import demo, envs, experiments, flags, keys, plans, portability, server
+from rheostat.cli import (
+    controller,
+    demo,
+    envs,
+    experiments,
+    flags,
+    keys,
+    plans,
+    portability,
+    rollouts,
+    server,
+)
 from rheostat.cli.session import RheostatGroup
 
 __all__ = ["app"]
@@ -23,6 +34,8 @@ app.add_typer(envs.app, name="env")
 app.add_typer(keys.app, name="keys")
 app.add_typer(experiments.app, name="experiment")
 app.add_typer(plans.app, name="plan")
+app.add_typer(rollouts.app, name="rollout")
+app.add_typer(controller.app, name="controller")
 app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("migrate-db")(server.migrate_db)

@@ -25,8 +25,9 @@ from rheostat.rollout import (
     ThresholdGate,
     WaitUntilStage,
 )
+from rheostat.service import PlanEvent, PlanRecord, TickReport
 
-__all__ = ["format_duration", "format_plan"]
+__all__ = ["format_duration", "format_plan", "format_plan_status", "format_tick"]
 
 
 def format_duration(duration: timedelta) -> str:
@@ -100,3 +101,49 @@ def _gate(gate: Gate) -> tuple[str, str]:
         return "callable", gate.target
     assert isinstance(gate, HttpGate)  # noqa: S101  # the Gate union is exhausted
     return "http", f"{gate.url} answers {gate.expect_status}"
+
+
+def format_plan_status(record: PlanRecord, events: list[PlanEvent]) -> RenderableType:
+    """A plan's state, exposure and events, as ``rheostat rollout status`` shows them."""
+    state = record.state
+    total = len(state.plan.stages)
+    stage = f"stage {min(state.stage + 1, total)}/{total}"
+    exposure = state.exposure
+    held = f" + {exposure.holdback_percent:g}% holdback" if exposure.holdback_percent else ""
+    head = Text.assemble(
+        ("plan ", "bold"), (record.name, "bold cyan"), f" in {record.environment}: ",
+        (state.phase.value, _PHASE_STYLE.get(state.phase.value, "")),
+        f", {stage}, {exposure.percent:g}%{held}",
+    )  # fmt: skip
+    table = Table(box=box.SIMPLE, title="events", title_justify="left")
+    for column in ("at", "stage", "event", "message", "by"):
+        table.add_column(column)
+    for event in events:
+        table.add_row(
+            event.at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(event.stage + 1),
+            event.type,
+            event.message,
+            event.actor,
+        )
+    message = Text(state.message or "", style="yellow")
+    return Group(head, message, table)
+
+
+def format_tick(report: TickReport) -> Text:
+    """One line per changed plan in the controller's output."""
+    state = report.plan.state
+    return Text.assemble(
+        (report.plan.name, "bold cyan"), f" ({report.plan.environment}): ",
+        (state.phase.value, _PHASE_STYLE.get(state.phase.value, "")),
+        f" at {state.exposure.percent:g}%", f"  {state.message}" if state.message else "",
+    )  # fmt: skip
+
+
+_PHASE_STYLE = {
+    "completed": "green",
+    "rolled_back": "bold red",
+    "failed": "bold red",
+    "paused": "yellow",
+    "awaiting_approval": "yellow",
+}

@@ -25,6 +25,7 @@ from rheostat.service.api_keys import (
 )
 from rheostat.service.audit import list_audit_events
 from rheostat.service.change import Change
+from rheostat.service.controller import active_plans, tick_plan
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
 from rheostat.service.environments import (
     create_environment,
@@ -164,6 +165,7 @@ __all__ = [
     "StoredResults",
     "TickReport",
     "UnitOfWork",
+    "active_plans",
     "add_flag_targets",
     "assign_unit",
     "assignment_flags_of",
@@ -226,6 +228,7 @@ __all__ = [
     "snapshot",
     "start_experiment",
     "stop_experiment",
+    "tick_plan",
     "transact",
     "update_environment",
     "update_experiment",

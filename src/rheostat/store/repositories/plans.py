@@ -16,7 +16,7 @@ from rheostat.rollout.plans import plan_from_dict, plan_to_dict
 from rheostat.rollout.state import PlanState
 from rheostat.store.records import PlanEvent, PlanRecord
 from rheostat.store.repositories.environments import EnvironmentRepository
-from rheostat.store.tables import PlanEventRow, ReleasePlanRow
+from rheostat.store.tables import EnvironmentRow, PlanEventRow, ReleasePlanRow
 
 __all__ = ["PlanRepository"]
 
@@ -65,6 +65,17 @@ class PlanRepository:
             .order_by(ReleasePlanRow.name)
         )
         return [_record(row, environment) for row in rows]
+
+    def active(self) -> builtins.list[tuple[str, str]]:
+        """``(environment, name)`` of every plan a controller should tick, oldest first."""
+        finished = ("pending", "completed", "rolled_back", "failed")
+        rows = self._session.execute(
+            select(EnvironmentRow.key, ReleasePlanRow.name)
+            .join(EnvironmentRow, EnvironmentRow.id == ReleasePlanRow.environment_id)
+            .where(ReleasePlanRow.phase.not_in(finished))
+            .order_by(ReleasePlanRow.id)
+        )
+        return [(environment, name) for environment, name in rows]
 
     def save(self, record: PlanRecord, state: PlanState, *, at: datetime) -> PlanRecord:
         """Write ``state`` as the plan's next version. Raises ``Conflict`` if it moved."""
