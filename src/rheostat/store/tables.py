@@ -5,26 +5,20 @@ Rows are a storage detail: services see ``store.records`` values, built by ``sto
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    DateTime,
-    Dialect,
     Double,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 __all__ = [
     "ApiKeyRow",
@@ -39,68 +33,11 @@ __all__ = [
     "ExperimentWindowRow",
     "FlagRow",
     "FlagVersionRow",
-    "MetricWindowIdRow",
-    "MetricWindowRow",
-    "PlanEventRow",
-    "ReleasePlanRow",
     "SegmentRow",
     "SegmentVersionRow",
 ]
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-KEY_LENGTH = 128
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite stores it naive, as UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("rheostat stores only timezone-aware datetimes")
-        utc = value.astimezone(UTC)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class OrderedJSON(JSON):
-    """JSON whose changes are detected with key order: ``{"a": 1, "b": 2}`` to ``{"b": 2,
-    "a": 1}`` is written (dict equality, the ORM's default test, would skip the UPDATE)."""
-
-    def compare_values(self, x: Any, y: Any) -> bool:
-        return x is y or json.dumps(x, default=repr) == json.dumps(y, default=repr)
-
-
-Document = OrderedJSON(none_as_null=True)
-"""JSON column, stored as text (``json``, not ``jsonb``, on PostgreSQL): key order is meaning.
-
-A split assigns contiguous bucket ranges in the order its variants are written, so reordering
-keys (as ``jsonb`` does, or an ORM that compares dicts) would move users between variants."""
-
-
-class Base(DeclarativeBase):
-    """Declarative base with the constraint naming convention Alembic relies on."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UtcDateTime,
-        dict[str, Any]: Document,
-    }
+from rheostat.store.base import KEY_LENGTH, ROW_ID, Base
 
 
 class EnvironmentRow(Base):
@@ -243,7 +180,6 @@ class AuditEventRow(Base):
 
 # Experiments ----------------------------------------------------------------------------------
 
-ROW_ID = BigInteger().with_variant(Integer, "sqlite")
 """64-bit ids for tables that grow with traffic (SQLite's rowid alias must be INTEGER)."""
 UNIT_LENGTH = 256
 ARM_LENGTH = 64
@@ -350,86 +286,13 @@ class ExperimentResultRow(Base):
     document: Mapped[dict[str, Any]]
 
 
-class MetricWindowRow(Base):
-    """``metric_windows``: sufficient statistics of one metric for one flag variant in one
-    window, added up over every SDK process that sent it (release-plan gates read them)."""
+# The release side's tables live in their own module; importing it here registers them on
+# ``Base.metadata`` (what Alembic and the schema test compare against).
+from rheostat.store.release_tables import (  # noqa: E402  # registers them on Base.metadata
+    MetricWindowIdRow,
+    MetricWindowRow,
+    PlanEventRow,
+    ReleasePlanRow,
+)
 
-    __tablename__ = "metric_windows"
-    __table_args__ = (
-        UniqueConstraint(
-            "environment_id",
-            "flag",
-            "metric",
-            "variant",
-            "kind",
-            "window_start",
-            "seconds",
-            name="uq_metric_windows_window",  # the convention's name is over 63 characters
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
-    flag: Mapped[str] = mapped_column(String(KEY_LENGTH))
-    metric: Mapped[str] = mapped_column(String(KEY_LENGTH))
-    variant: Mapped[str] = mapped_column(String(KEY_LENGTH))
-    kind: Mapped[str] = mapped_column(String(16))
-    window_start: Mapped[datetime]
-    seconds: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(BigInteger)
-    sum: Mapped[float] = mapped_column(Double)
-    sum_squares: Mapped[float] = mapped_column(Double)
-
-
-class MetricWindowIdRow(Base):
-    """``metric_window_ids``: ids of windows already counted (a retry changes nothing)."""
-
-    __tablename__ = "metric_window_ids"
-    __table_args__ = (UniqueConstraint("environment_id", "window_id"),)
-
-    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
-    window_id: Mapped[str] = mapped_column(String(KEY_LENGTH))
-    received_at: Mapped[datetime]
-
-
-class ReleasePlanRow(Base):
-    """``release_plans``: a plan's canonical document and its state, changed by ticks."""
-
-    __tablename__ = "release_plans"
-    __table_args__ = (UniqueConstraint("environment_id", "name"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    environment_id: Mapped[int] = mapped_column(
-        ForeignKey("environments.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(KEY_LENGTH))
-    flag: Mapped[str] = mapped_column(String(KEY_LENGTH))
-    document: Mapped[dict[str, Any]]
-    state: Mapped[dict[str, Any]]
-    phase: Mapped[str] = mapped_column(String(32))
-    version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-
-    __mapper_args__ = {  # noqa: RUF012  # read by SQLAlchemy's declarative scan, never mutated
-        "version_id_col": version,
-        "version_id_generator": False,
-    }
-
-
-class PlanEventRow(Base):
-    """``plan_events``: every transition of a plan, with its evidence (append only)."""
-
-    __tablename__ = "plan_events"
-
-    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
-    plan_id: Mapped[int] = mapped_column(
-        ForeignKey("release_plans.id", ondelete="CASCADE"), index=True
-    )
-    at: Mapped[datetime]
-    type: Mapped[str] = mapped_column(String(64))
-    stage: Mapped[int] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(Text)
-    evidence: Mapped[dict[str, Any]]
-    actor: Mapped[str] = mapped_column(String(200))
+__all__ += ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
