@@ -30,7 +30,7 @@ from rheostat.rollout import load_plan
 from rheostat.rollout.state import Command, CommandKind, Phase
 from rheostat.settings import DEFAULT_DATABASE_URL
 
-__all__ = ["app", "plan_status_data"]
+__all__ = ["app"]
 
 app = typer.Typer(help="Release plans: start, status, and steer them.", no_args_is_help=True)
 
@@ -77,37 +77,9 @@ def status(
 
 def _report(record: service.PlanRecord, events: list[service.PlanEvent], *, as_json: bool) -> None:
     if as_json:
-        print_json(plan_status_data(record, events))
+        print_json(service.plan_status_document(record, events))
     else:
         show(format_plan_status(record, events))
-
-
-def plan_status_data(record: service.PlanRecord, events: list[service.PlanEvent]) -> dict[str, Any]:
-    """The ``--json`` form: ``state``, ``stage``, ``percent`` and ``events``, as documented."""
-    state = record.state
-    return {
-        "plan": record.name,
-        "environment": record.environment,
-        "flag": state.plan.flag,
-        "state": state.phase.value,
-        "stage": state.stage + 1 if state.stage < len(state.plan.stages) else None,
-        "stages": len(state.plan.stages),
-        "percent": state.exposure.percent,
-        "holdback_percent": state.exposure.holdback_percent,
-        "message": state.message,
-        "version": record.version,
-        "events": [
-            {
-                "type": event.type,
-                "stage": event.stage + 1,
-                "at": event.at.isoformat(),
-                "message": event.message,
-                "actor": event.actor,
-                "evidence": dict(event.evidence),
-            }
-            for event in events
-        ],
-    }
 
 
 def _steer(kind: CommandKind) -> Any:

@@ -90,6 +90,7 @@ from rheostat.service.plans import (
     get_plan,
     list_plans,
     plan_events,
+    plan_status_document,
     reconcile,
 )
 from rheostat.service.portability import ImportMode, ImportResult, export_flags, import_flags
@@ -214,6 +215,7 @@ __all__ = [
     "normalize_database_url",
     "open_store",
     "plan_events",
+    "plan_status_document",
     "put_flag",
     "reconcile",
     "record_conversions",

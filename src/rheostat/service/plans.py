@@ -43,6 +43,7 @@ __all__ = [
     "get_plan",
     "list_plans",
     "plan_events",
+    "plan_status_document",
     "reconcile",
 ]
 
@@ -106,6 +107,36 @@ def plan_events(uow: UnitOfWork, environment: str, name: str) -> list[PlanEvent]
     """Return the plan's events (transitions with their evidence), oldest first."""
     validate_lookup(environment=environment, plan=name)
     return uow.plans.events(environment, name)
+
+
+def plan_status_document(record: PlanRecord, events: list[PlanEvent]) -> dict[str, Any]:
+    """A plan's status as JSON (``rollout status --json``, ``GET /api/v1/plans/{name}``):
+    ``state``, ``stage`` (1-based; ``None`` once past the last), ``percent`` and ``events``
+    (``{type, stage, at, message, actor, evidence}``)."""
+    state = record.state
+    return {
+        "plan": record.name,
+        "environment": record.environment,
+        "flag": state.plan.flag,
+        "state": state.phase.value,
+        "stage": state.stage + 1 if state.stage < len(state.plan.stages) else None,
+        "stages": len(state.plan.stages),
+        "percent": state.exposure.percent,
+        "holdback_percent": state.exposure.holdback_percent,
+        "message": state.message,
+        "version": record.version,
+        "events": [
+            {
+                "type": event.type,
+                "stage": event.stage + 1,
+                "at": event.at.isoformat(),
+                "message": event.message,
+                "actor": event.actor,
+                "evidence": dict(event.evidence),
+            }
+            for event in events
+        ],
+    }
 
 
 def command_plan(uow: UnitOfWork, environment: str, name: str, command: Command) -> TickReport:

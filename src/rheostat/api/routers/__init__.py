@@ -13,6 +13,7 @@ from rheostat.api.routers import (
     health,
     keys,
     metrics,
+    plans,
     segments,
 )
 
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     segments.router,
     keys.router,
     experiments.router,
+    plans.router,
     audit.router,
 )
