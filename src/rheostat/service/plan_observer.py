@@ -3,7 +3,8 @@
 The I/O half of a tick (the verdicts are computed by the pure ``rheostat.rollout`` gates):
 
 * holdback gates compare variant ``on`` with variant ``holdback`` over the windows since the
-  stage began (the always-valid sequential guard, so a look every tick stays honest);
+  stage began (the always-valid sequential guard, so a look every tick stays honest); a stage
+  without a holdback (100 %, or one that asks for none) is not judged by them, and says so;
 * threshold gates read variant ``on`` over the same windows, against variant ``off`` (the
   rest, served the old behaviour at the same time) as the baseline of ``max_ratio``;
 * the assignment check compares the units counted in each arm by the first holdback gate;
@@ -90,6 +91,13 @@ def _totals(
 def _holdback(
     uow: UnitOfWork, state: PlanState, gate: HoldbackGate, since: datetime, now: datetime
 ) -> GateVerdict:
+    if state.exposure.holdback_percent <= 0:
+        return GateVerdict(
+            gate=gate.name,
+            verdict=Verdict.PASS,
+            message="not judged: this stage keeps no holdback to compare with",
+            evidence={"applicable": False, "percent": state.exposure.percent},
+        )
     totals = _totals(uow, state, gate.metric, since, now)
     settings = holdback_settings_by_gate(state.plan.gates)[gate.name]
     return assess_holdback(
