@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from rheostat.errors import AlreadyExists, NotFound
 from rheostat.experiments.model import Experiment, ExperimentStatus
 from rheostat.store.mappers import experiment_definition, to_experiment, to_stored_results
 from rheostat.store.records import ExperimentRecord, StoredResults
+from rheostat.store.repositories._dialect import dialect_insert
 from rheostat.store.repositories.environments import EnvironmentRepository
 from rheostat.store.tables import (
     ExperimentConversionRow,
@@ -220,7 +220,7 @@ class ExperimentRepository:
         table = _WINDOWS
         if not rows:
             return
-        insert = _dialect_insert(self._session, table)
+        insert = dialect_insert(self._session, table)
         excluded = insert.excluded
         upsert = insert.on_conflict_do_update(
             index_elements=["experiment_id", "arm", "metric", "window_start"],
@@ -347,17 +347,11 @@ class ExperimentRepository:
         """Insert ``rows``, skipping those whose ``unique`` columns exist; yield what was new."""
         if not rows:
             return
-        insert = _dialect_insert(self._session, table).on_conflict_do_nothing(
+        insert = dialect_insert(self._session, table).on_conflict_do_nothing(
             index_elements=list(unique)
         )
         for row in self._session.execute(insert.returning(*returned), list(rows)):
             yield row[0] if len(returned) == 1 else tuple(row)
-
-
-def _dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _chunks(items: Sequence[Item]) -> Iterator[Sequence[Item]]:

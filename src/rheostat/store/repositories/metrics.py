@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rheostat.metrics import MetricWindow, WindowKind, WindowTotals
+from rheostat.store.repositories._dialect import dialect_insert
 from rheostat.store.repositories.environments import EnvironmentRepository
 from rheostat.store.tables import MetricWindowIdRow, MetricWindowRow
 
@@ -36,7 +36,7 @@ class MetricRepository:
         ]
         if not rows:
             return set()
-        insert = _insert(self._session, _IDS).on_conflict_do_nothing(
+        insert = dialect_insert(self._session, _IDS).on_conflict_do_nothing(
             index_elements=["environment_id", "window_id"]
         )
         return {row[0] for row in self._session.execute(insert.returning(_IDS.c.window_id), rows)}
@@ -47,7 +47,7 @@ class MetricRepository:
         rows = _added_up(_row(environment_id, window) for window in windows)
         if not rows:
             return
-        insert = _insert(self._session, _WINDOWS)
+        insert = dialect_insert(self._session, _WINDOWS)
         excluded = insert.excluded
         upsert = insert.on_conflict_do_update(
             index_elements=_KEY,
@@ -113,9 +113,3 @@ def _added_up(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
         for column in ("n", "sum", "sum_squares"):
             kept[column] = kept[column] + row[column]  # type: ignore[operator]
     return list(merged.values())
-
-
-def _insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
