@@ -89,10 +89,11 @@ def validate_text(value: object, field: str, *, multiline: bool = False) -> None
     Raises:
         ValidationError: naming the field, the character and where it is.
     """
-    if isinstance(value, str) and _SURROGATE.search(value):
+    surrogate = _SURROGATE.search(value) if isinstance(value, str) else None
+    if surrogate is not None:
         raise ValidationError(
             f"{field} is not valid Unicode: it holds a lone surrogate"
-            f" at position {_SURROGATE.search(value).start()}",  # type: ignore[union-attr]
+            f" at position {surrogate.start()}",
             details={"field": field},
         )
     pattern = _CONTROL_IN_TEXT if multiline else _CONTROL

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from rheostat.inputs import validate_lookup
 from rheostat.service.plan_observer import observe
-from rheostat.service.plans import TickReport, get_plan, reconcile
+from rheostat.service.plans import TickReport, apply_tick, locked_plan
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = ["active_plans", "tick_plan"]
@@ -26,9 +25,6 @@ def tick_plan(uow: UnitOfWork, environment: str, name: str) -> TickReport:
     Raises:
         NotFound: no such plan.
     """
-    validate_lookup(environment=environment, plan=name)
-    uow.environments.get(environment, lock=True)
-    get_plan(uow, environment, name)
-    locked = uow.plans.find(environment, name, lock=True)
-    assert locked is not None  # noqa: S101  # found just above, inside this transaction
-    return reconcile(uow, environment, name, observe(uow, locked.state, uow.now))
+    record = locked_plan(uow, environment, name)
+    observations = observe(uow, record.state, uow.now)
+    return apply_tick(uow, record, observations, actor="controller")

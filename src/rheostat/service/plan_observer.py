@@ -18,7 +18,7 @@ data issue lands.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import httpx
@@ -45,7 +45,7 @@ from rheostat.rollout import (
     holdback_settings_by_gate,
 )
 from rheostat.rollout.state import Observations, PlanState
-from rheostat.stats import ProportionStats, SampleStats
+from rheostat.stats import GuardSettings, ProportionStats, SampleStats
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = ["observe"]
@@ -57,7 +57,8 @@ def observe(uow: UnitOfWork, state: PlanState, now: datetime) -> Observations:
     """Look at every gate of the plan's current stage (and the stage's own outcome)."""
     plan = state.plan
     since = state.stage_started_at or now
-    looks = tuple(_look(uow, state, gate, since, now) for gate in plan.gates)
+    settings = holdback_settings_by_gate(plan.gates)
+    looks = tuple(_look(uow, state, gate, (since, now), settings) for gate in plan.gates)
     return Observations(
         verdicts=looks,
         stage_outcome=_stage_outcome(state, now),
@@ -66,10 +67,15 @@ def observe(uow: UnitOfWork, state: PlanState, now: datetime) -> Observations:
 
 
 def _look(
-    uow: UnitOfWork, state: PlanState, gate: Gate, since: datetime, now: datetime
+    uow: UnitOfWork,
+    state: PlanState,
+    gate: Gate,
+    window: tuple[datetime, datetime],
+    settings: Mapping[str, GuardSettings],
 ) -> GateVerdict:
+    since, now = window
     if isinstance(gate, HoldbackGate):
-        return _holdback(uow, state, gate, since, now)
+        return _holdback(uow, state, gate, window, settings[gate.name])
     if isinstance(gate, ThresholdGate):
         return _threshold(uow, state, gate, since, now)
     if isinstance(gate, HttpGate):
@@ -89,8 +95,13 @@ def _totals(
 
 
 def _holdback(
-    uow: UnitOfWork, state: PlanState, gate: HoldbackGate, since: datetime, now: datetime
+    uow: UnitOfWork,
+    state: PlanState,
+    gate: HoldbackGate,
+    window: tuple[datetime, datetime],
+    settings: GuardSettings,
 ) -> GateVerdict:
+    since, now = window
     if state.exposure.holdback_percent <= 0:
         return GateVerdict(
             gate=gate.name,
@@ -99,7 +110,6 @@ def _holdback(
             evidence={"applicable": False, "percent": state.exposure.percent},
         )
     totals = _totals(uow, state, gate.metric, since, now)
-    settings = holdback_settings_by_gate(state.plan.gates)[gate.name]
     return assess_holdback(
         gate,
         _arm(gate.metric, totals, TREATMENT, now),

@@ -38,10 +38,12 @@ from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "TickReport",
+    "apply_tick",
     "command_plan",
     "create_plan",
     "get_plan",
     "list_plans",
+    "locked_plan",
     "plan_events",
     "plan_status_document",
     "reconcile",
@@ -162,11 +164,24 @@ def reconcile(
     Raises:
         NotFound: no such plan (or its flag was deleted).
     """
+    return apply_tick(uow, locked_plan(uow, environment, name), observations, actor=actor)
+
+
+def locked_plan(uow: UnitOfWork, environment: str, name: str) -> PlanRecord:
+    """Return the plan with its row (and its environment's) locked until commit, so two
+    controllers never tick one plan at once. Raises ``NotFound``."""
     validate_lookup(environment=environment, plan=name)
     uow.environments.get(environment, lock=True)
     record = uow.plans.find(environment, name, lock=True)
     if record is None:
         raise _not_found(environment, name)
+    return record
+
+
+def apply_tick(
+    uow: UnitOfWork, record: PlanRecord, observations: Observations, *, actor: str
+) -> TickReport:
+    """Decide for the locked ``record``, then store what changed, in ``uow``'s transaction."""
     decision = decide(record.state, observations, uow.now)
     if not decision.changed and decision.state == record.state:
         return TickReport(plan=record)
