@@ -168,7 +168,8 @@ def fuzzed_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzedApi]:
     database_url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'rheostat.db'}"
     token = _seed(database_url)
     yield FuzzedApi(
-        app=create_app(Settings(database_url=database_url)),
+        # an SSE stream ends after stream_max_s: a generated request to it must end too
+        app=create_app(Settings(database_url=database_url, stream_max_s=0.05)),
         admin={"Authorization": f"Bearer {token}"},
     )
     asgi.shutdown_lifespans()

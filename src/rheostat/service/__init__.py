@@ -102,7 +102,7 @@ from rheostat.service.segments import (
     segment_history,
     update_segment,
 )
-from rheostat.service.snapshots import Snapshot, SnapshotCache, snapshot
+from rheostat.service.snapshots import Snapshot, SnapshotCache, revision_of, snapshot
 from rheostat.service.status import (
     FlagStats,
     FlagSummary,
@@ -111,6 +111,7 @@ from rheostat.service.status import (
 )
 from rheostat.service.transact import transact
 from rheostat.store import SqlStore
+from rheostat.store.notifications import ChangeFeed
 from rheostat.store.records import (
     ApiKey,
     ApiKeyScope,
@@ -137,6 +138,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Change",
+    "ChangeFeed",
     "Conversion",
     "CreatedApiKey",
     "Environment",
@@ -224,6 +226,7 @@ __all__ = [
     "record_metrics",
     "remove_flag_targets",
     "restore_flag",
+    "revision_of",
     "revoke_api_key",
     "segment_history",
     "set_rollout_percentage",

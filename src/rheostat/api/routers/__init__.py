@@ -15,6 +15,7 @@ from rheostat.api.routers import (
     metrics,
     plans,
     segments,
+    stream,
 )
 
 __all__ = ["ROUTERS"]
@@ -22,6 +23,7 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     client.router,
+    stream.router,
     experiments.client_router,
     metrics.router,
     config.router,

@@ -3,6 +3,8 @@
 An ``sdk`` key reads the environment it was made for (``?environment=`` may repeat it; another
 one is 403). An ``admin`` key names the environment. The response carries a strong ``ETag``;
 send it back as ``If-None-Match`` and an unchanged document answers ``304`` with no body.
+``X-Rheostat-Revision`` names the environment's revision: send it as ``Last-Event-ID`` to
+``/api/v1/client/stream`` and the stream starts after it, without sending the document again.
 """
 
 from __future__ import annotations
@@ -41,7 +43,11 @@ def client_flags(
     target = _environment_for(api_key, environment)
     service.authorize(api_key, ApiKeyScope.SDK, target)
     current = snapshots.get(uow, target)
-    headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+    headers = {
+        "ETag": current.etag,
+        "Cache-Control": "no-cache",
+        "X-Rheostat-Revision": str(current.revision),
+    }
     if if_none_match is not None and is_etag_matched(if_none_match, current.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(content=current.body, media_type="application/json", headers=headers)
