@@ -38,7 +38,7 @@ METRICS = "rheostat.metrics (values) is pure: stdlib, errors, inputs"
 INPUTS = "rheostat.inputs (rules for text that comes in) is pure: stdlib, errors"
 LEAVES = "rheostat.errors and rheostat.clock are leaves: stdlib only"
 TIME = "Only rheostat.clock reads the time"
-SDK = "The SDK stays light: stdlib, httpx, flags, errors"
+SDK = "The SDK stays light: stdlib, httpx, flags, errors, clock, metric values"
 ROOT = "import rheostat stays light: the root module imports errors, flags, sdk"
 CYCLES = "No import cycles"
 

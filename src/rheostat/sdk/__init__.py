@@ -1,5 +1,6 @@
 """The in-process SDK: a ``Client`` that holds the current ``FlagSet`` and evaluates locally."""
 
-from rheostat.sdk.client import Client
+from rheostat.sdk.client import Client, FlagsChanged
+from rheostat.sdk.follow import ClientStatus, SyncOptions
 
-__all__ = ["Client"]
+__all__ = ["Client", "ClientStatus", "FlagsChanged", "SyncOptions"]
