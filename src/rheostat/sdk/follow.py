@@ -127,6 +127,7 @@ class Follower:
         self._streaming = options.stream
         self._needs_document = True
         self._lost_at: float | None = None
+        self._last_error: str | None = None
         self._reset_process_state()
         _register_for_fork(self)
 
@@ -254,9 +255,10 @@ class Follower:
         if self._lost_at is None:
             self._lost_at = now
             logger.warning("rheostat: lost the flag server (%s); retrying", _first_line(error))
+        self._last_error = _first_line(error)
         overdue = now - self._lost_at >= self._options.grace_period_s
         status = ClientStatus.ERROR if overdue else ClientStatus.STALE
-        self._sink.set_status(status, _first_line(error))
+        self._sink.set_status(status, self._last_error)
 
     def _wait_backoff(self, failures: int) -> None:
         options = self._options
@@ -266,7 +268,7 @@ class Follower:
             until_error = self._lost_at + options.grace_period_s - self._clock.monotonic()
             if 0 < until_error < delay:
                 self._stop.wait(until_error)
-                self._lost(_Failure("no connection within the grace period"))
+                self._sink.set_status(ClientStatus.ERROR, self._last_error)
                 delay -= until_error
         self._stop.wait(delay)
 
