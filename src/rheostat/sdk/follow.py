@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import random
+import secrets
 import socket
 import threading
 import weakref
@@ -60,7 +61,8 @@ class SyncOptions:
         connect_timeout_s: TCP connect and TLS timeout.
         grace_period_s: ``stale`` becomes ``error`` after this long without a connection.
         backoff_initial_s, backoff_max_s: jittered exponential backoff between retries.
-        heartbeat_interval_s: how often the client reports the revision it runs.
+        heartbeat_interval_s: how often the client reports the revision it runs (it also
+            reports right after each change it applies).
         transport: an ``httpx`` transport (tests pass ``httpx.MockTransport``).
     """
 
@@ -138,11 +140,18 @@ class Follower:
         self._stop = threading.Event()
         self.initialized = threading.Event()
         self._thread: threading.Thread | None = None
+        self.instance_id = secrets.token_hex(8)  # a forked child is another process
+        self._beat = threading.Event()
+        self._beater: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start the background thread."""
+        """Start the background threads (sync, and heartbeats)."""
         self._thread = threading.Thread(target=self._run, name="rheostat-sync", daemon=True)
         self._thread.start()
+        self._beater = threading.Thread(
+            target=self._heartbeats, name="rheostat-heartbeat", daemon=True
+        )
+        self._beater.start()
 
     def close(self) -> None:
         """Stop the thread (closing its connection interrupts a blocked read) and join it."""
@@ -151,11 +160,12 @@ class Follower:
         if stream_socket is not None:  # wakes the thread from a blocked read at once
             with contextlib.suppress(OSError):
                 stream_socket.shutdown(socket.SHUT_RDWR)
+        self._beat.set()
+        for thread in (self._thread, self._beater):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=5.0)
         self._http.close()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
-        self._thread = None
+        self._thread = self._beater = None
 
     def after_fork_in_child(self) -> None:
         """Drop the parent's connections and thread, and follow again from this process."""
@@ -205,6 +215,7 @@ class Follower:
             revision = int(response.headers.get("X-Rheostat-Revision", "0"))
             self._sink.apply_document(response.json(), revision)
             self._etag = response.headers.get("ETag")
+            self._beat.set()
         elif response.status_code != httpx.codes.NOT_MODIFIED:
             raise _Failure(_describe(response))
         self._needs_document = False
@@ -243,6 +254,30 @@ class Follower:
             self._sink.apply_document(json.loads(event.data), int(event.id))
         elif event.event == "patch" and not self._sink.apply_patch(json.loads(event.data)):
             raise _Gap
+        self._beat.set()  # tell the server at once: that is the proof a change landed
+
+    def _heartbeats(self) -> None:
+        """Report the revision served after each change and every ``heartbeat_interval_s``."""
+        while not self._stop.is_set():
+            self._beat.wait(self._options.heartbeat_interval_s)
+            self._beat.clear()
+            revision = self._sink.revision
+            if self._stop.is_set() or revision is None:
+                continue
+            body = {
+                "instance_id": self.instance_id,
+                "revision": revision,
+                "hostname": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "sdk": "rheostat-python",
+            }
+            try:
+                response = self._http.post(f"{self._url}/api/v1/client/heartbeat", json=body)
+            except httpx.HTTPError as error:  # the sync thread reports the connection's state
+                logger.debug("rheostat: heartbeat failed: %s", error)
+                continue
+            if response.status_code in _NO_STREAM:
+                return  # a server without heartbeats: nothing to report to
 
     def _connected(self) -> None:
         self._lost_at = None

@@ -27,6 +27,7 @@ from rheostat.service.audit import list_audit_events
 from rheostat.service.change import Change
 from rheostat.service.controller import active_plans, tick_plan
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
+from rheostat.service.delivery import Heartbeat, Reach, SdkProcess, flag_reach, record_heartbeat
 from rheostat.service.environments import (
     create_environment,
     delete_environment,
@@ -152,14 +153,17 @@ __all__ = [
     "FlagVersion",
     "Health",
     "HealthStatus",
+    "Heartbeat",
     "ImportMode",
     "ImportResult",
     "MetricEvent",
     "MetricReceipt",
     "PlanEvent",
     "PlanRecord",
+    "Reach",
     "Receipt",
     "ResultsReport",
+    "SdkProcess",
     "SegmentRecord",
     "SegmentVersion",
     "Snapshot",
@@ -192,6 +196,7 @@ __all__ = [
     "export_flags",
     "find_flag",
     "flag_history",
+    "flag_reach",
     "flag_stats",
     "flag_summaries",
     "get_api_key",
@@ -222,6 +227,7 @@ __all__ = [
     "reconcile",
     "record_conversions",
     "record_exposures",
+    "record_heartbeat",
     "record_metric_windows",
     "record_metrics",
     "remove_flag_targets",

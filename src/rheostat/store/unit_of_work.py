@@ -16,6 +16,7 @@ from rheostat.store.repositories import (
     FlagRepository,
     MetricRepository,
     PlanRepository,
+    SdkProcessRepository,
     SegmentRepository,
 )
 
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.experiments = ExperimentRepository(session, self.environments)
         self.metrics = MetricRepository(session, self.environments)
         self.plans = PlanRepository(session, self.environments)
+        self.sdk_processes = SdkProcessRepository(session, self.environments)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

@@ -78,6 +78,8 @@ def test_a_server_without_a_stream_is_polled_with_its_etag() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/stream"):
             return httpx.Response(404, json={"error": {"code": "not_found"}})
+        if request.url.path.endswith("/heartbeat"):
+            return httpx.Response(200, json={"environment": "production", "revision": 2})
         polls.append(request.headers.get("If-None-Match"))
         if len(polls) < 3:
             return _flags_response(1, enabled=True) if len(polls) == 1 else httpx.Response(304)

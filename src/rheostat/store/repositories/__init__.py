@@ -11,6 +11,7 @@ from rheostat.store.repositories.experiments import (
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
 from rheostat.store.repositories.metrics import MetricRepository
 from rheostat.store.repositories.plans import PlanRepository
+from rheostat.store.repositories.sdk_processes import SdkProcessRepository
 from rheostat.store.repositories.segments import SegmentChange, SegmentRepository
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "FlagRepository",
     "MetricRepository",
     "PlanRepository",
+    "SdkProcessRepository",
     "SegmentChange",
     "SegmentRepository",
     "StoredFlag",
