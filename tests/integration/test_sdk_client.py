@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,8 +16,10 @@ import pytest
 from live_servers import Keys, LiveServer, prepare_database, start_server
 
 import rheostat
+from rheostat import service
 from rheostat.clock import SystemClock
 from rheostat.flags import Reason
+from rheostat.metrics import WindowKind
 from rheostat.sdk import ClientStatus, FlagsChanged, SyncOptions
 
 PARAMS = {"environment": "production"}
@@ -217,3 +220,40 @@ def test_a_multiprocessing_worker_forked_from_a_client_keeps_following(
     result = json.loads(answers.read_text())
     assert (result["changed"], result["enabled"], result["thread_alive"]) == (True, False, True)
     assert worker.exitcode == 0
+
+
+def test_tracked_values_reach_the_metric_windows_of_the_variants_served(
+    server: LiveServer, database: tuple[str, Keys]
+) -> None:
+    # Given a flag ramped to 50 % and a client of the server
+    database_url, keys = database
+    _admin(server, keys, "/api/v1/flags", {"key": "tracked"})
+    _admin(server, keys, "/api/v1/flags/tracked/rollout", {"percent": 50})
+    users = [f"user-{index}" for index in range(200)]
+    with rheostat.Client(url=server.url, api_key=keys.sdk_token) as client:
+        served = {user: client.variant("tracked", user).name for user in users}
+
+        # When every user's request is tracked: an error for those on "on"
+        for user in users:
+            client.track("errors", user, served[user] == "on")
+    # (closing the client flushed the open window)
+
+    # Then the stored windows hold every trial, under the variant each user was served
+    store = service.open_store(database_url)
+    try:
+        with store.reading() as uow:
+            now = SystemClock().now()
+            totals = service.metric_totals(
+                uow,
+                "production",
+                "tracked",
+                "errors",
+                since=now - timedelta(hours=1),
+                until=now + timedelta(hours=1),
+            )
+    finally:
+        store.close()
+    on = sum(1 for variant in served.values() if variant == "on")
+    proportion = WindowKind.PROPORTION
+    assert (totals[("on", proportion)].n, totals[("on", proportion)].sum) == (on, on)
+    assert (totals[("off", proportion)].n, totals[("off", proportion)].sum) == (200 - on, 0)

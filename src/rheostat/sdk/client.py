@@ -21,11 +21,12 @@ import dataclasses
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rheostat.clock import Clock, SystemClock
 from rheostat.flags import Context, Evaluation, FlagSet, Reason, Variant
 from rheostat.flags.overrides import unmatched_variables
 from rheostat.sdk.backup import Backup, read_backup, write_backup
@@ -88,6 +89,8 @@ class Client:
         self._reload_lock = threading.Lock()
         self.last_error: Exception | None = None
         self._follower: Follower | None = None
+        self._clock: Clock = SystemClock()
+        self._tracked: tuple[str, ...] = ()
         if url is not None:
             self._follow(url, api_key, options or SyncOptions(), init_timeout)
 
@@ -116,6 +119,7 @@ class Client:
             logger.warning("rheostat: ignoring the backup file %s: %s", path, error)
             return
         self._document, self._has_flags = backup.document, True
+        self._tracked = _tracked_flags(backup.document.get("flags", {}))
 
     @classmethod
     def from_file(
@@ -186,6 +190,37 @@ class Client:
             return found
         return dataclasses.replace(found, reason=Reason.STALE)
 
+    def track(
+        self,
+        metric: str,
+        context: Context | str,
+        value: float | bool = True,
+        *,
+        flags: Iterable[str] | None = None,
+    ) -> None:
+        """Count ``value`` of ``metric`` for the variants ``context`` is served. Never raises.
+
+        A ``bool`` is a trial of a proportion (an error, a conversion); a number is an
+        observation of a mean (a latency). The value counts for each flag in ``flags``, by
+        default every flag that serves a split or has a ``holdback`` variant (what release
+        plans compare), under the variant that flag serves ``context`` now: evaluation is
+        deterministic, so that is the variant the request was served, and nothing is
+        recorded on the evaluation path. Windows are sent every ``flush_interval_s``; with no
+        server (``from_file``) nothing is recorded.
+        """
+        follower = self._follower
+        if follower is None:
+            return
+        try:
+            now = self._clock.now()
+            served = self._flags
+            for flag in self._tracked if flags is None else flags:
+                if flag in served:
+                    variant = served.variant(flag, context).name
+                    follower.metrics.add(flag, variant, metric, value, now=now)
+        except Exception:  # tracking must never break the request that tracks
+            logger.exception("rheostat: track(%r) failed", metric)
+
     # Following a server -----------------------------------------------------------------------
 
     @property
@@ -215,6 +250,7 @@ class Client:
         fresh = FlagSet.from_dict(document).with_overrides(self._environ)
         changed = _changed_keys(self._document.get("flags", {}), document.get("flags", {}))
         self._flags, self._document, self._revision = fresh, document, revision
+        self._tracked = _tracked_flags(document.get("flags", {}))
         self._confirmed = self._has_flags = True
         self._save_backup()
         _tell(self._change_listeners, FlagsChanged(revision=revision, keys=changed))
@@ -330,3 +366,23 @@ def _tell(listeners: list[Callable[[Any], None]], value: object) -> None:
             listener(value)
         except Exception:  # a listener's bug must not stop the flags from updating
             logger.exception("rheostat: a listener failed")
+
+
+def _tracked_flags(flags: Mapping[str, Any]) -> tuple[str, ...]:
+    """Flags whose variant depends on a split, or that keep a holdback: what gates compare."""
+    return tuple(
+        key
+        for key, definition in flags.items()
+        if isinstance(definition, Mapping)
+        and ("holdback" in (definition.get("variants") or {}) or _has_split(definition))
+    )
+
+
+def _has_split(definition: Mapping[str, Any]) -> bool:
+    rules = definition.get("rules") or []
+    return any(
+        isinstance(rule, Mapping)
+        and isinstance(rule.get("serve"), Mapping)
+        and "split" in rule["serve"]
+        for rule in rules
+    )

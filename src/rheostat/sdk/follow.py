@@ -33,6 +33,7 @@ import httpx
 
 from rheostat.clock import Clock, SystemClock
 from rheostat.sdk.events import EventStreamParser, ServerEvent
+from rheostat.sdk.tracking import MetricBuffer
 
 __all__ = ["ClientStatus", "Follower", "Sink", "SyncOptions"]
 
@@ -61,6 +62,7 @@ class SyncOptions:
         connect_timeout_s: TCP connect and TLS timeout.
         grace_period_s: ``stale`` becomes ``error`` after this long without a connection.
         backoff_initial_s, backoff_max_s: jittered exponential backoff between retries.
+        flush_interval_s: how often closed metric windows are sent.
         heartbeat_interval_s: how often the client reports the revision it runs (it also
             reports right after each change it applies).
         transport: an ``httpx`` transport (tests pass ``httpx.MockTransport``).
@@ -74,6 +76,7 @@ class SyncOptions:
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 30.0
     heartbeat_interval_s: float = 30.0
+    flush_interval_s: float = 10.0
     transport: httpx.BaseTransport | None = None
 
 
@@ -141,8 +144,10 @@ class Follower:
         self.initialized = threading.Event()
         self._thread: threading.Thread | None = None
         self.instance_id = secrets.token_hex(8)  # a forked child is another process
+        self.metrics = MetricBuffer(instance_id=self.instance_id)  # the parent sends its own
         self._beat = threading.Event()
         self._beater: threading.Thread | None = None
+        self._heartbeats_wanted = True
 
     def start(self) -> None:
         """Start the background threads (sync, and heartbeats)."""
@@ -156,6 +161,7 @@ class Follower:
     def close(self) -> None:
         """Stop the thread (closing its connection interrupts a blocked read) and join it."""
         self._stop.set()
+        self._flush(everything=True, timeout_s=2.0)
         stream_socket = self._socket
         if stream_socket is not None:  # wakes the thread from a blocked read at once
             with contextlib.suppress(OSError):
@@ -257,27 +263,56 @@ class Follower:
         self._beat.set()  # tell the server at once: that is the proof a change landed
 
     def _heartbeats(self) -> None:
-        """Report the revision served after each change and every ``heartbeat_interval_s``."""
+        """Report the revision served after each change and every ``heartbeat_interval_s``;
+        send closed metric windows every ``flush_interval_s``."""
+        options = self._options
+        next_beat = 0.0
         while not self._stop.is_set():
-            self._beat.wait(self._options.heartbeat_interval_s)
+            wait = min(options.flush_interval_s, max(0.0, next_beat - self._clock.monotonic()))
+            asked = self._beat.wait(wait)
             self._beat.clear()
-            revision = self._sink.revision
-            if self._stop.is_set() or revision is None:
-                continue
-            body = {
-                "instance_id": self.instance_id,
-                "revision": revision,
-                "hostname": socket.gethostname()[:255],
-                "pid": os.getpid(),
-                "sdk": "rheostat-python",
-            }
-            try:
-                response = self._http.post(f"{self._url}/api/v1/client/heartbeat", json=body)
-            except httpx.HTTPError as error:  # the sync thread reports the connection's state
-                logger.debug("rheostat: heartbeat failed: %s", error)
-                continue
-            if response.status_code in _NO_STREAM:
-                return  # a server without heartbeats: nothing to report to
+            if self._stop.is_set():
+                return
+            self._flush(everything=False)
+            if asked or self._clock.monotonic() >= next_beat:
+                next_beat = self._clock.monotonic() + options.heartbeat_interval_s
+                self._send_heartbeat()
+
+    def _flush(self, *, everything: bool, timeout_s: float | None = None) -> None:
+        batch = self.metrics.take(now=self._clock.now(), everything=everything)
+        if not batch:
+            return
+        url = f"{self._url}/api/v1/client/metrics"
+        timeout = self._http.timeout if timeout_s is None else httpx.Timeout(timeout_s)
+        try:
+            response = self._http.post(url, json={"windows": batch}, timeout=timeout)
+        except httpx.HTTPError as error:
+            logger.debug("rheostat: metrics flush failed, kept for the next one: %s", error)
+            self.metrics.give_back(batch)
+            return
+        if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
+            self.metrics.give_back(batch)  # the server may take them later; 4xx never will
+        elif response.status_code != httpx.codes.OK:
+            logger.warning("rheostat: metrics refused: %s", _describe(response))
+
+    def _send_heartbeat(self) -> None:
+        revision = self._sink.revision
+        if revision is None or not self._heartbeats_wanted:
+            return
+        body = {
+            "instance_id": self.instance_id,
+            "revision": revision,
+            "hostname": socket.gethostname()[:255],
+            "pid": os.getpid(),
+            "sdk": "rheostat-python",
+        }
+        try:
+            response = self._http.post(f"{self._url}/api/v1/client/heartbeat", json=body)
+        except httpx.HTTPError as error:  # the sync thread reports the connection's state
+            logger.debug("rheostat: heartbeat failed: %s", error)
+            return
+        if response.status_code in _NO_STREAM:
+            self._heartbeats_wanted = False  # a server without heartbeats
 
     def _connected(self) -> None:
         self._lost_at = None

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 
 import rheostat
+from rheostat.clock import SystemClock
 from rheostat.sdk import ClientStatus, FlagsChanged, SyncOptions
 
 WAIT_S = 30.0
@@ -138,3 +139,37 @@ def test_a_listener_that_raises_does_not_stop_the_flags_from_updating() -> None:
         client.add_change_listener(broken)
         # Then it serves the flags anyway
         assert client.is_enabled("checkout", "user-1") is True
+
+
+def test_a_failed_metrics_flush_is_sent_again_with_the_same_window_ids() -> None:
+    # Given a server whose metrics route fails once, then accepts
+    batches: list[list[str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/metrics"):
+            batches.append([window["id"] for window in json.loads(request.content)["windows"]])
+            status = 503 if len(batches) == 1 else 200
+            return httpx.Response(status, json={"recorded": 1, "duplicates": 0})
+        if request.url.path.endswith("/stream"):
+            return httpx.Response(404)
+        if request.url.path.endswith("/heartbeat"):
+            return httpx.Response(200, json={"environment": "production", "revision": 1})
+        document = _document(True)
+        document["flags"]["checkout"]["rules"] = [{"serve": {"split": {"on": 50, "off": 50}}}]  # type: ignore[index]
+        return httpx.Response(200, json=document, headers={"X-Rheostat-Revision": "1"})
+
+    # When a value is tracked and two flushes happen (the second when the client closes)
+    with _client(handler, flush_interval_s=0.01, poll_interval_s=3600.0) as client:
+        client.track("errors", "user-1", True)
+        client._follower.metrics.give_back(  # type: ignore[union-attr]
+            client._follower.metrics.take(now=SystemClock().now(), everything=True)  # type: ignore[union-attr]
+        )
+        clock = SystemClock()
+        deadline = clock.monotonic() + WAIT_S
+        while not batches and clock.monotonic() < deadline:
+            clock.sleep(0.01)  # waiting for the flush thread, not asserting a time
+
+    # Then the window that failed went again, with its id unchanged
+    assert len(batches) == 2
+    assert batches[0] == batches[1]
+    assert len(batches[0]) == 1
