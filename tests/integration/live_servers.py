@@ -86,9 +86,12 @@ def prepare_database(database_url: str, environment: str = "production") -> Keys
 
 
 @contextmanager
-def start_server(database_url: str, **settings: str) -> Iterator[LiveServer]:
-    """Run ``rheostat serve`` on a free port until the block ends (``RHEOSTAT_*`` settings)."""
-    port = free_port()
+def start_server(
+    database_url: str, port: int | None = None, **settings: str
+) -> Iterator[LiveServer]:
+    """Run ``rheostat serve`` on ``port`` (a free one by default) until the block ends
+    (``RHEOSTAT_*`` settings)."""
+    port = port or free_port()
     variables = {f"RHEOSTAT_{name.upper()}": value for name, value in settings.items()}
     process = subprocess.Popen(  # noqa: S603  # our own console script, fixed arguments
         [str(RHEOSTAT), "serve", "--port", str(port), "--database-url", database_url],

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_servers import Keys, LiveServer, prepare_database, start_server
+from live_servers import Keys, LiveServer, free_port, prepare_database, start_server
+from live_servers import rheostat as rheostat_cli
 
 import rheostat
 from rheostat import service
@@ -257,3 +258,40 @@ def test_tracked_values_reach_the_metric_windows_of_the_variants_served(
     proportion = WindowKind.PROPORTION
     assert (totals[("on", proportion)].n, totals[("on", proportion)].sum) == (on, on)
     assert (totals[("off", proportion)].n, totals[("off", proportion)].sum) == (200 - on, 0)
+
+
+def test_a_client_resumes_after_the_server_restarts_and_catches_up_on_what_it_missed(
+    tmp_path: Path,
+) -> None:
+    # Given a client of a server, and a flag on
+    database_url = f"sqlite:///{tmp_path / 'rheostat.db'}"
+    keys = prepare_database(database_url)
+    port = free_port()
+    statuses: list[ClientStatus] = []
+    with start_server(database_url, port=port) as first:
+        _flag_on(first, keys, "restart-kill")
+        client = rheostat.Client(url=first.url, api_key=keys.sdk_token)
+        client.add_status_listener(statuses.append)
+        before = client.is_enabled("restart-kill", "user-1")
+    try:
+        # When the server is down, the flag is killed meanwhile (CLI), and a server comes back
+        rheostat_cli("flags", "kill", "restart-kill", "--reason", "5xx", database_url=database_url)
+        killed = _changes_of(client, "restart-kill")
+        with start_server(database_url, port=port):
+            assert killed.wait(WAIT_S)
+            after = client.is_enabled("restart-kill", "user-1")
+            _wait_for_status(client, ClientStatus.READY)
+    finally:
+        client.close()
+
+    # Then the client went stale, reconnected on its own and applied the kill it missed
+    assert (before, after) == (True, False)
+    assert ClientStatus.STALE in statuses
+
+
+def _wait_for_status(client: rheostat.Client, status: ClientStatus) -> None:
+    clock = SystemClock()
+    deadline = clock.monotonic() + WAIT_S
+    while client.status is not status:
+        assert clock.monotonic() < deadline, f"never {status}"
+        clock.sleep(0.02)  # waiting for the sync thread, not asserting a time
