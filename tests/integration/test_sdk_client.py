@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import os
@@ -295,3 +296,45 @@ def _wait_for_status(client: rheostat.Client, status: ClientStatus) -> None:
     while client.status is not status:
         assert clock.monotonic() < deadline, f"never {status}"
         clock.sleep(0.02)  # waiting for the sync thread, not asserting a time
+
+
+def test_an_async_client_starts_without_blocking_the_event_loop_and_follows_a_kill(
+    server: LiveServer, database: tuple[str, Keys]
+) -> None:
+    # Given a flag on
+    _, keys = database
+    _flag_on(server, keys, "async-kill")
+
+    async def scenario() -> tuple[bool, bool, int]:
+        ticks = 0
+        starting = True
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while starting:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        # When an AsyncClient connects while another task runs, then the flag is killed
+        task = asyncio.create_task(ticker())
+        async with await rheostat.AsyncClient.connect(
+            url=server.url, api_key=keys.sdk_token
+        ) as client:
+            starting = False
+            await task
+            before = client.is_enabled("async-kill", "user-1")
+            changed = asyncio.Event()
+            client.add_change_listener(
+                lambda change: changed.set() if "async-kill" in change.keys else None
+            )
+            await asyncio.to_thread(
+                _admin, server, keys, "/api/v1/flags/async-kill/kill", {"reason": "5xx"}
+            )
+            await asyncio.wait_for(changed.wait(), WAIT_S)
+            return before, client.is_enabled("async-kill", "user-1"), ticks
+
+    before, after, ticks = asyncio.run(scenario())
+
+    # Then the loop ran during the start, and the listener ran on the loop after the kill
+    assert ticks > 1
+    assert (before, after) == (True, False)
