@@ -136,15 +136,14 @@ class StreamHub:
         if not subscribers:
             self._subscribers.pop(subscription.environment, None)
 
-    async def current(self, environment: str) -> Snapshot:
-        """Read the environment's snapshot as committed now. Raises ``NotFound``."""
-        taken = await asyncio.to_thread(self._read, environment)
-        published = self._published.get(environment)
+    def observe(self, taken: Snapshot) -> None:
+        """Note a snapshot a client was just sent (on the loop): one newer than the hub's
+        published one is a change it has not heard of yet, so publish it."""
+        published = self._published.get(taken.environment)
         if published is None:
-            self._published[environment] = taken
+            self._published[taken.environment] = taken
         elif published.revision < taken.revision:
-            self.changed(environment)  # a change the hub has not heard of yet: publish it
-        return taken
+            self.changed(taken.environment)
 
     def changed_threadsafe(self, environment: str | None) -> None:
         """``changed`` from any thread (commit listeners, the LISTEN thread)."""

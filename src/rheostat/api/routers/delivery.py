@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 
 from rheostat import service
-from rheostat.api.deps import AdminKey, EnvironmentQuery, SdkEnvironment, Transaction
+from rheostat.api.deps import AdminKey, EnvironmentQuery, StoreDep, Transaction, bearer
 from rheostat.api.schemas.delivery import HeartbeatAck, HeartbeatIn, ReachPublic
+from rheostat.api.sdk_access import sdk_unit
 
 __all__ = ["router"]
 
@@ -18,10 +20,27 @@ router = APIRouter()
 
 
 @router.post("/api/v1/client/heartbeat", tags=["sdk"])
-def heartbeat(body: HeartbeatIn, uow: Transaction, environment: SdkEnvironment) -> HeartbeatAck:
-    """Record the revision an SDK process serves; answer the environment's current one."""
-    revision = service.record_heartbeat(uow, environment, body.to_domain())
-    return HeartbeatAck(environment=environment, revision=revision)
+def heartbeat(
+    body: HeartbeatIn,
+    request: Request,
+    store: StoreDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    environment: Annotated[
+        str | None, Query(max_length=63, description="defaults to an sdk key's own environment")
+    ] = None,
+    x_api_key: Annotated[str | None, Header(description="alternative to Bearer")] = None,
+) -> HeartbeatAck:
+    """Record the revision an SDK process serves; answer the environment's current one.
+
+    One short transaction in one worker thread (``sdk_unit``): after a kill every SDK
+    process reports at once.
+    """
+    with sdk_unit(store, request, environment=environment, x_api_key=x_api_key, write=True) as (
+        uow,
+        target,
+    ):
+        revision = service.record_heartbeat(uow, target, body.to_domain())
+    return HeartbeatAck(environment=target, revision=revision)
 
 
 @router.get("/api/v1/flags/{key}/reach", tags=["flags"])

@@ -16,10 +16,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from anyio import from_thread
+from fastapi import APIRouter, Header, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse
 
-from rheostat.api.deps import SdkEnvironment
+from rheostat.api.deps import SnapshotsDep, StoreDep, bearer
+from rheostat.api.sdk_access import sdk_unit
 from rheostat.api.stream_hub import StreamHub, Subscription, full_event
 from rheostat.errors import ConfigurationError
 from rheostat.service import Snapshot
@@ -41,21 +44,35 @@ def _hub(request: Request) -> StreamHub:
     response_class=EventSourceResponse,
     responses={200: {"description": "text/event-stream of flag changes"}},
 )
-async def client_stream(
+def client_stream(
     request: Request,
-    environment: SdkEnvironment,
+    store: StoreDep,
+    snapshots: SnapshotsDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    environment: Annotated[
+        str | None,
+        Query(max_length=63, description="defaults to an sdk key's own environment"),
+    ] = None,
+    x_api_key: Annotated[str | None, Header(description="alternative to Bearer")] = None,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", description="the last revision you applied")
     ] = None,
 ) -> EventSourceResponse:
-    """Follow the environment's flags: the document on connect, then each change."""
+    """Follow the environment's flags: the document on connect, then each change.
+
+    The key is checked and the first snapshot read in one short transaction, in one worker
+    thread, so a reconnecting crowd (every SDK after a deploy) never holds pooled connections
+    while it waits for a thread. The hub's state is touched only on the event loop.
+    """
     hub = _hub(request)
-    subscription = hub.subscribe(environment)  # before the read: no change can slip between
-    try:
-        current = await hub.current(environment)
-    except BaseException:
-        hub.unsubscribe(subscription)
-        raise
+    with sdk_unit(store, request, environment=environment, x_api_key=x_api_key) as (uow, target):
+        subscription = from_thread.run_sync(hub.subscribe, target)  # before the read
+        try:
+            current = snapshots.get(uow, target)
+        except BaseException:
+            from_thread.run_sync(hub.unsubscribe, subscription)
+            raise
+    from_thread.run_sync(hub.observe, current)
     state = request.app.state
     events = _events(hub, subscription, current, _revision(last_event_id), state.stream_max_s)
     return EventSourceResponse(
