@@ -45,15 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     if not postgres:
         print("fan-out: skipped (set RHEOSTAT_BENCH_POSTGRES_URL)")
         return 0
-    with delivery._fresh_postgres(postgres) as database_url:  # noqa: SLF001  # sibling script
-        keys = delivery._prepare(database_url)  # noqa: SLF001
-        with delivery._serve(database_url) as replica_a, delivery._serve(database_url) as replica_b:  # noqa: SLF001
+    with delivery._fresh_postgres(postgres) as database_url:  # sibling script
+        keys = delivery._prepare(database_url)
+        with delivery._serve(database_url) as replica_a, delivery._serve(database_url) as replica_b:
             latencies, writes = _run(replica_a, replica_b, keys, args)
-        floor = delivery._notify_floor(database_url, 60)  # noqa: SLF001
+        floor = delivery._notify_floor(database_url, 60)
     print(f"{args.clients} SSE clients on two replicas, {args.changes} changes via replica A:")
-    delivery._report("  write sent -> client has the revision", latencies)  # noqa: SLF001
-    delivery._report("  the write's own HTTP round trip", writes)  # noqa: SLF001
-    delivery._report("  PostgreSQL NOTIFY -> LISTEN (floor)", floor)  # noqa: SLF001
+    delivery._report("  write sent -> client has the revision", latencies)
+    delivery._report("  the write's own HTTP round trip", writes)
+    delivery._report("  PostgreSQL NOTIFY -> LISTEN (floor)", floor)
     return 0
 
 
@@ -77,7 +77,11 @@ def _run(
     for worker in workers:
         assert worker.stdout is not None
         worker.stdout.readline()  # "ready": all its streams got the document
-    base = int(http.get("/api/v1/client/flags", headers={"Authorization": f"Bearer {keys['sdk']}"}).headers["X-Rheostat-Revision"])  # noqa: E501
+    base = int(
+        http.get(
+            "/api/v1/client/flags", headers={"Authorization": f"Bearer {keys['sdk']}"}
+        ).headers["X-Rheostat-Revision"]
+    )
     sent: dict[int, float] = {}
     writes = []
     for index in range(args.changes):
@@ -105,9 +109,7 @@ async def _worker(url: str, token: str, count: str, _: str) -> int:
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     timeout = httpx.Timeout(30.0, read=None)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as http:
-        tasks = [
-            asyncio.create_task(_follow(http, token, event, received)) for event in ready
-        ]
+        tasks = [asyncio.create_task(_follow(http, token, event, received)) for event in ready]
         for event in ready:
             await event.wait()
         print("ready", flush=True)
