@@ -34,6 +34,10 @@ FLAGS = "rheostat.flags is pure: stdlib, mmh3, PyYAML, errors, inputs"
 STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
 EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
 ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, errors, inputs"
+BACKFILL = "rheostat.backfill (planner) is pure: stdlib, PyYAML, errors"
+RUNNER = (
+    "rheostat.runner (backfill I/O): stdlib, SQLAlchemy, httpx, backfill, service, clock, errors"
+)
 METRICS = "rheostat.metrics (values) is pure: stdlib, errors, inputs"
 INPUTS = "rheostat.inputs (rules for text that comes in) is pure: stdlib, errors"
 LEAVES = "rheostat.errors and rheostat.clock are leaves: stdlib only"
@@ -171,6 +175,18 @@ INJECTIONS = {
         # service imports store, so the two top-level packages now form a cycle too.
         broken=frozenset({LAYERS, CYCLES}),
         link="rheostat.store.mappers -> rheostat.service",
+    ),
+    "backfill planner imports sqlalchemy": Injection(
+        module="rheostat.backfill.planning",
+        statement="import sqlalchemy",
+        broken=frozenset({BACKFILL, DATABASE}),
+        link="rheostat.backfill.planning -> sqlalchemy",
+    ),
+    "runner imports rich": Injection(
+        module="rheostat.runner.probes",
+        statement="import rich",
+        broken=frozenset({RUNNER}),
+        link="rheostat.runner.probes -> rich",
     ),
     "the root package imports rheostat.service": Injection(
         module="rheostat",

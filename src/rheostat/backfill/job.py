@@ -37,6 +37,7 @@ __all__ = [
     "Probe",
     "ThrottleSettings",
     "expand_url",
+    "job_essence",
     "job_fingerprint",
     "job_from_dict",
     "job_from_text",
@@ -225,17 +226,20 @@ def job_to_dict(job: BackfillJob) -> dict[str, Any]:
     return document
 
 
-def job_fingerprint(job: BackfillJob) -> str:
-    """A digest of what decides which rows go where: source (table or query, key), target
-    (table, key), columns and transform. A checkpoint made under another fingerprint is
-    unusable. URLs, batch and throttle settings may change between runs and are left out."""
-    essence = {
+def job_essence(job: BackfillJob) -> dict[str, Any]:
+    """What decides which rows go where: source (table or query, key), target (table, key),
+    columns and transform. URLs, batch and throttle settings may change between runs."""
+    return {
         "source": [job.source.table, job.source.query, list(job.source.key)],
         "target": [job.target.table, list(job.target.key)],
         "columns": [list(pair) for pair in job.columns],
         "transform": job.transform,
     }
-    canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
+
+
+def job_fingerprint(job: BackfillJob) -> str:
+    """A digest of ``job_essence``: a checkpoint made under another fingerprint is unusable."""
+    canonical = json.dumps(job_essence(job), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
