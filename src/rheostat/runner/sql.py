@@ -118,7 +118,7 @@ class BatchSql:
         """``WHERE`` text for the key range ``(:lo, :hi]`` on ``side`` (source or target)."""
         dialect, columns = self._side(side)
         keys = self._key(dialect, columns)
-        parts = ["1 = 1"]
+        parts: list[str] = []
         for present, operator, prefix in ((low, ">", "lo"), (high, "<=", "hi")):
             if not present:
                 continue
@@ -127,7 +127,9 @@ class BatchSql:
                 parts.append(f"{keys[0]} {operator} {names[0]}")
             else:
                 parts.append(f"({', '.join(keys)}) {operator} ({', '.join(names)})")
-        return " AND ".join(parts)
+        # An unbounded range still has a WHERE: SQLite needs one before INSERT ... SELECT's
+        # ON CONFLICT (without it, ON would be read as a join's).
+        return " AND ".join(parts) or "1 = 1"
 
     def order_by(self, side: str, *, descending: bool = False) -> str:
         """The key order on ``side``."""
