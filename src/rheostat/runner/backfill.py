@@ -383,6 +383,7 @@ class BackfillRunner:
             self.job.name,
             worker=self.worker,
             lease_seconds=self._lease_seconds,
+            dead_workers=self._dead_owner(),
             change=self._change("run"),
         )
         status, error = "failed", None
@@ -880,6 +881,27 @@ class BackfillRunner:
             restart=restart,
             change=self._change("registration"),
         )
+
+    def _dead_owner(self) -> frozenset[str]:
+        """The lease's owner when it is a process of this host that no longer runs (a
+        SIGKILLed run): it is taken over at once rather than after its lease runs out."""
+        if self._store is None:
+            return frozenset()
+        with self._store.reading() as uow:
+            try:
+                owner = service.get_backfill(uow, self.job.name).lease_owner
+            except NotFound:
+                return frozenset()
+        host, _, pid = (owner or "").rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit() or owner == self.worker:
+            return frozenset()
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return frozenset({owner or ""})
+        except PermissionError:  # alive, another user's
+            return frozenset()
+        return frozenset()
 
     def _mirror(
         self, outcome: _Outcome, size: int, seconds: float, rows_total: int | None, now: Progress

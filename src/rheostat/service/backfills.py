@@ -125,9 +125,19 @@ def register_backfill(
 
 
 def claim_backfill(
-    uow: UnitOfWork, name: str, *, worker: str, lease_seconds: float, change: Change
+    uow: UnitOfWork,
+    name: str,
+    *,
+    worker: str,
+    lease_seconds: float,
+    dead_workers: frozenset[str] = frozenset(),
+    change: Change,
 ) -> BackfillRecord:
     """Take the job's lease for ``worker`` and mark it running.
+
+    Args:
+        dead_workers: workers the caller knows are gone (a process of its own host that no
+            longer exists): their leases are taken over at once instead of running out.
 
     Raises:
         NotFound: no such job.
@@ -138,6 +148,7 @@ def claim_backfill(
     if (
         record.lease_owner is not None
         and record.lease_owner != worker
+        and record.lease_owner not in dead_workers
         and record.lease_expires_at is not None
         and record.lease_expires_at > uow.now
     ):
