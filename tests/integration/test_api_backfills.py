@@ -45,6 +45,7 @@ def test_a_finished_backfill_shows_its_progress_and_checkpoints(
     create_target(store_url)
     job = job_from_text(job_text(store_url, store_url, size=100), {})
     with BackfillRunner(job, store=store) as runner:
+        runner.mirror_seconds = 0
         runner.run()
         runner.verify()
 

@@ -33,7 +33,11 @@ def data_url(store: SqlStore, store_url: str) -> str:
 
 def _runner(source: str, target: str, store: SqlStore | None, **kw: Any) -> BackfillRunner:
     size = kw.pop("size", 100)
-    return BackfillRunner(job_from_text(job_text(source, target, size=size), {}), store=store, **kw)
+    runner = BackfillRunner(
+        job_from_text(job_text(source, target, size=size), {}), store=store, **kw
+    )
+    runner.mirror_seconds = 0  # every batch reaches the store, so tests can count them
+    return runner
 
 
 def _assert_identical(source: str, target: str) -> None:

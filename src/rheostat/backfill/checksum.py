@@ -1,11 +1,12 @@
 """Chunk checksums and their comparison: the proof that a copy is right.
 
-A chunk is a key range ``(low, high]`` (``None`` = unbounded). Each side sums, over the rows in
-the range, two 32-bit halves of the MD5 of the row's text, and counts the rows. The sums are
-order-independent, so neither side needs to sort, and unlike an XOR a duplicated row changes
-them. A database computes them itself (``md5`` on PostgreSQL, a registered function on
-SQLite); ``row_text`` renders Python values the same way when rows must be read (a Python
-transform, or two different databases).
+A chunk is a key range ``(low, high]`` (``None`` = unbounded). Each side counts the rows in
+the range and sums two hashes of each row's text. Sums are order-independent, so neither side
+needs to sort, and unlike an XOR a duplicated row changes them. A database computes them
+itself: PostgreSQL with ``hashtextextended`` (two seeds), SQLite with the two 32-bit halves of
+an MD5 (functions the runner registers); a database-mode verify compares one kind of
+database with itself. ``row_text`` and ``sum_rows`` do the same in Python (MD5 halves) when
+rows must be read: a Python transform, or two different kinds of database.
 """
 
 from __future__ import annotations

@@ -35,8 +35,9 @@ __all__ = [
     "same_database",
 ]
 
-GROWTH_LIMIT = 2.0
-"""A batch is at most this many times bigger than the one before (pt-osc grows smoothly too)."""
+GROWTH_LIMIT = 4.0
+"""A batch is at most this many times bigger than the one before: from the first 1,000 rows
+to 100,000 in four batches, without jumping on one lucky measurement."""
 SHRINK_LIMIT = 0.5
 """... and at least this fraction of it, unless it took far too long (see PANIC_FACTOR)."""
 PANIC_FACTOR = 5.0

@@ -30,10 +30,10 @@ from rheostat.backfill import (
 SETTINGS = BatchSettings(size=1000, target_seconds=0.5, min_size=10, max_size=100_000)
 
 
-def test_a_fast_batch_grows_the_next_one_but_at_most_twofold() -> None:
+def test_a_fast_batch_grows_the_next_one_but_at_most_fourfold() -> None:
     size, rate = next_batch_size(SETTINGS, BatchTiming(1000, 1000, 0.01), None)
 
-    assert size == 2000
+    assert size == 4000
     assert rate == pytest.approx(100_000)
 
 
@@ -75,7 +75,7 @@ def test_the_size_stays_within_its_bounds(
     new, _ = next_batch_size(SETTINGS, BatchTiming(size, min(rows, size), seconds), rate)
 
     assert SETTINGS.min_size <= new <= SETTINGS.max_size
-    assert new <= max(size * 2, SETTINGS.min_size)
+    assert new <= max(size * 4, SETTINGS.min_size)
 
 
 def test_the_rate_limit_waits_exactly_enough() -> None:
