@@ -236,3 +236,13 @@ _TABLES = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
     "postgr": "SELECT tablename FROM pg_tables",
 }
+
+
+def test_a_missing_target_table_or_column_is_named(store: SqlStore, store_url: str) -> None:
+    create_source(store_url, 10)
+    with _runner(store_url, store_url, store) as runner:
+        with pytest.raises(ConfigurationError, match=r"target\.table: no table"):
+            runner.run()
+        execute(store_url, "CREATE TABLE documents_search (id BIGINT PRIMARY KEY, title TEXT)")
+        with pytest.raises(ConfigurationError, match="no column 'body_length'"):
+            runner.dry_run()

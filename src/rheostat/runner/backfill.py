@@ -87,6 +87,7 @@ from rheostat.runner.sql import (
     BatchSql,
     key_params,
     open_engine,
+    quote_name,
 )
 
 __all__ = [
@@ -109,6 +110,16 @@ committed with each batch, and one store transaction per batch would cost more t
 batch itself on small batches (an fsync each, on SQLite)."""
 _MAX_STORED_DIFFERENCES = 100
 _IDLE_SLICE_SECONDS = 0.2
+
+_PG_UNIQUE_KEY = """
+SELECT 1 FROM pg_index AS i
+WHERE i.indrelid = CAST(:table AS regclass) AND i.indisunique AND i.indpred IS NULL
+  AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text COLLATE "C") FROM pg_attribute AS a
+       WHERE a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)) = CAST(:columns AS text[])
+  AND i.indnkeyatts = cardinality(CAST(:columns AS text[]))
+LIMIT 1
+"""
+"""A unique index (the primary key's included) on exactly the key columns, on PostgreSQL."""
 
 _metadata = MetaData()
 CHECKPOINTS = Table(
@@ -639,7 +650,7 @@ class BackfillRunner:
         low: tuple[Any, ...] | None,
         high: tuple[Any, ...] | None,
     ) -> None:
-        table = self._table()
+        table = self._table(connection)
         dialect = self._target.dialect.name
         if not self.sql.upserts:
             connection.execute(
@@ -669,20 +680,52 @@ class BackfillRunner:
             upsert=lambda: connection.execute(upsert, rows).rowcount,
         )
 
-    def _table(self) -> Table:
+    def _table(self, connection: Connection) -> Table:
+        """The target table, reflected once through ``connection`` (inside its transaction:
+        on SQLite another connection would wait for the batch's own write lock)."""
         if self._target_table is None:
-            self._prepare_target(create=False)
-        assert self._target_table is not None  # noqa: S101 - set by _prepare_target
+            self._target_table = self._reflect(connection)
         return self._target_table
 
     # -- checkpoints -----------------------------------------------------------------------
     def _prepare_target(self, *, create: bool) -> None:
         """Check the target table and its columns exist and that its key is unique; with
-        ``create``, create the checkpoint table if it is missing."""
+        ``create``, create the checkpoint table if it is missing.
+
+        One probe query and, on PostgreSQL, one catalog query: reflecting the table costs
+        more than a small backfill. Reflection runs only to explain a failed probe, and for
+        the streamed strategy's executemany (``_table``).
+        """
+        sql = self.sql
+        columns = ", ".join(quote_name(self._target.dialect, c) for c in self.job.target_columns)
+        try:
+            with self._target.connect().execution_options(**{READ_ONLY: True}) as connection:
+                connection.execute(text(f"SELECT {columns} FROM {sql.target_relation} WHERE 1 = 0"))  # noqa: S608
+                unique = not sql.upserts or self._key_is_unique(connection)
+                connection.rollback()
+        except SQLAlchemyError:
+            self._reflect()  # names the missing table or column
+            raise
+        if not unique:
+            raise ConfigurationError(
+                f"target.key: {self.job.target.table!r} needs a primary key or unique index on "
+                f"({', '.join(self.job.target.key)}) so that a redone batch overwrites rows "
+                "instead of duplicating them",
+                details={"path": "target.key"},
+            )
+        if create:
+            try:
+                _metadata.create_all(self._target, tables=[CHECKPOINTS], checkfirst=True)
+            except SQLAlchemyError:  # another worker created it at the same moment
+                _metadata.create_all(self._target, tables=[CHECKPOINTS], checkfirst=True)
+
+    def _reflect(self, connection: Connection | None = None) -> Table:
         table_name = self.job.target.table or ""
         schema, _, name = table_name.rpartition(".")
         try:
-            table = Table(name, MetaData(), schema=schema or None, autoload_with=self._target)
+            table = Table(
+                name, MetaData(), schema=schema or None, autoload_with=connection or self._target
+            )
         except NoSuchTableError as error:
             raise ConfigurationError(
                 f"target.table: no table {table_name!r} in the target database",
@@ -694,31 +737,27 @@ class BackfillRunner:
                 f"columns: the target table {table_name!r} has no column {missing[0]!r}",
                 details={"path": "columns", "missing": missing},
             )
-        if self.sql.upserts and not self._key_is_unique(table):
-            raise ConfigurationError(
-                f"target.key: {table_name!r} needs a primary key or unique index on "
-                f"({', '.join(self.job.target.key)}) so that a redone batch overwrites rows "
-                "instead of duplicating them",
-                details={"path": "target.key"},
-            )
-        self._target_table = table
-        if create:
-            try:
-                _metadata.create_all(self._target, tables=[CHECKPOINTS], checkfirst=True)
-            except SQLAlchemyError:  # another worker created it at the same moment
-                _metadata.create_all(self._target, tables=[CHECKPOINTS], checkfirst=True)
+        return table
 
-    def _key_is_unique(self, table: Table) -> bool:
-        wanted = set(self.job.target.key)
-        if {column.name for column in table.primary_key.columns} == wanted:
+    def _key_is_unique(self, connection: Connection) -> bool:
+        wanted = sorted(self.job.target.key)
+        table_name = self.job.target.table or ""
+        if self._target.dialect.name == "postgresql":
+            found = connection.execute(
+                text(_PG_UNIQUE_KEY),
+                {"table": quote_name(self._target.dialect, table_name), "columns": wanted},
+            ).first()
+            return found is not None
+        schema, _, name = table_name.rpartition(".")
+        inspector = inspect(connection)
+        primary = inspector.get_pk_constraint(name, schema=schema or None)
+        if sorted(primary.get("constrained_columns") or []) == wanted:
             return True
-        inspector = inspect(self._target)
-        schema = table.schema
-        for constraint in inspector.get_unique_constraints(table.name, schema=schema):
-            if set(constraint["column_names"]) == wanted:
+        for constraint in inspector.get_unique_constraints(name, schema=schema or None):
+            if sorted(constraint["column_names"]) == wanted:
                 return True
-        for index in inspector.get_indexes(table.name, schema=schema):
-            if index.get("unique") and set(index["column_names"]) == wanted:
+        for index in inspector.get_indexes(name, schema=schema or None):
+            if index.get("unique") and sorted(c for c in index["column_names"] if c) == wanted:
                 return True
         return False
 
@@ -931,7 +970,7 @@ class BackfillRunner:
             else:
                 rows = self._read(connection, low, high, limit=None)
                 if rows:
-                    connection.execute(insert(self._table()), rows)
+                    connection.execute(insert(self._table(connection)), rows)
 
     # -- the store -----------------------------------------------------------------------
     def _change(self, what: str) -> service.Change:
