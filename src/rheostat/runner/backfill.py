@@ -399,15 +399,7 @@ class BackfillRunner:
         with _storage_errors():
             self._prepare_target(create=True)
             checkpoint = self._open_checkpoint(restart=restart, resume=resume)
-        self._register(restart=restart)
-        self._call_store(
-            service.claim_backfill,
-            self.job.name,
-            worker=self.worker,
-            lease_seconds=self._lease_seconds,
-            dead_workers=self._dead_owner(),
-            change=self._change("run"),
-        )
+        self._claim(restart=restart)
         status, error = "failed", None
         try:
             with _storage_errors():
@@ -977,8 +969,13 @@ class BackfillRunner:
         return service.Change(actor=self._actor, reason=f"backfill {what} by {self.worker}")
 
     def _register(self, *, restart: bool) -> None:
-        self._call_store(
-            service.register_backfill,
+        if self._store is not None:
+            with self._store.unit_of_work() as uow:
+                self._register_in(uow, restart=restart)
+
+    def _register_in(self, uow: service.UnitOfWork, *, restart: bool) -> service.BackfillRecord:
+        return service.register_backfill(
+            uow,
             service.BackfillDefinition(
                 name=self.job.name,
                 document=job_to_dict(self.job),
@@ -990,16 +987,24 @@ class BackfillRunner:
             change=self._change("registration"),
         )
 
-    def _dead_owner(self) -> frozenset[str]:
-        """The lease's owner when it is a process of this host that no longer runs (a
-        SIGKILLed run): it is taken over at once rather than after its lease runs out."""
+    def _claim(self, *, restart: bool) -> None:
+        """Register the job and take its lease, in one store transaction."""
         if self._store is None:
-            return frozenset()
-        with self._store.reading() as uow:
-            try:
-                owner = service.get_backfill(uow, self.job.name).lease_owner
-            except NotFound:
-                return frozenset()
+            return
+        with self._store.unit_of_work() as uow:
+            record = self._register_in(uow, restart=restart)
+            service.claim_backfill(
+                uow,
+                self.job.name,
+                worker=self.worker,
+                lease_seconds=self._lease_seconds,
+                dead_workers=self._dead(record.lease_owner),
+                change=self._change("run"),
+            )
+
+    def _dead(self, owner: str | None) -> frozenset[str]:
+        """``owner`` when it is a process of this host that no longer runs (a SIGKILLed
+        run): its lease is taken over at once rather than after it runs out."""
         host, _, pid = (owner or "").rpartition(":")
         if host != socket.gethostname() or not pid.isdigit() or owner == self.worker:
             return frozenset()
