@@ -153,3 +153,48 @@ def test_a_backfill_killed_at_random_points_and_resumed_copies_every_row_once(
     ]
     assert history == sorted(history)
     assert history[-1] == ROWS
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_sigint_and_sigterm_stop_the_copy_cleanly_at_a_batch_boundary(
+    signum: signal.Signals, tmp_path: Path
+) -> None:
+    data = f"sqlite:///{tmp_path / 'data.db'}"
+    store = f"sqlite:///{tmp_path / 'r.db'}"
+    migrate_database(store)
+    create_source(data, ROWS)
+    create_target(data)
+    job = tmp_path / "job.yaml"
+    job.write_text(job_text(data, data, size=200), encoding="utf-8")
+
+    # Given a copy that has committed a few batches
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        _command(job, store, "run", "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for _ in range(3):
+        assert json.loads(process.stdout.readline())["event"] == "batch"
+
+    # When it is signalled
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=120)
+
+    # Then it stops after the batch in flight, says so, and exits 1 (not complete)
+    assert process.returncode == 1, err
+    result = json.loads(out.splitlines()[-1])
+    assert result["event"] == "result"
+    assert result["status"] == "stopped"
+    assert "Traceback" not in err
+    rows_done, _, target_rows = _checkpoint(data)
+    assert rows_done == result["rows_done"] == target_rows
+    assert rows_done < ROWS
+    status = subprocess.run(  # noqa: S603 - fixed arguments
+        _command(job, store, "status", "--json"), capture_output=True, text=True, check=True
+    )
+    shown = json.loads(status.stdout)
+    assert shown["status"] == "stopped"
+    assert shown["worker"] is None
+    assert shown["rows_done"] == rows_done

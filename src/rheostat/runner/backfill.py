@@ -278,6 +278,7 @@ class BackfillRunner:
         self.worker = worker or default_worker()
         self._lease_seconds = DEFAULT_LEASE_SECONDS
         self._mirrored: float | None = None
+        self._unmirrored: tuple[_Outcome, int, float, int | None, Progress] | None = None
         self.mirror_seconds = MIRROR_SECONDS
         """Least time between two progress mirrors into the store (the first and the last
         batch are always mirrored); 0 mirrors every batch."""
@@ -442,7 +443,6 @@ class BackfillRunner:
             checkpoint.batches,
         )
         status = "completed"
-        self._mirrored = None
         while not last.finished:
             reasons = self._throttle(run_rows, started, should_stop)
             if should_stop():
@@ -464,6 +464,7 @@ class BackfillRunner:
             if not last.finished and requested == "pausing":
                 status = "paused"
                 break
+        self._flush_mirror()
         elapsed = clock.monotonic() - started
         return RunResult(
             name=self.job.name,
@@ -1016,16 +1017,33 @@ class BackfillRunner:
             return frozenset()
         return frozenset()
 
+    def _flush_mirror(self) -> None:
+        """A run that stopped between two mirrors gives the store its last batch."""
+        if self._unmirrored is not None:
+            self._mirror(*self._unmirrored, force=True)
+        self._mirrored = None
+
     def _mirror(
-        self, outcome: _Outcome, size: int, seconds: float, rows_total: int | None, now: Progress
+        self,
+        outcome: _Outcome,
+        size: int,
+        seconds: float,
+        rows_total: int | None,
+        now: Progress,
+        *,
+        force: bool = False,
     ) -> str | None:
         """Mirror the batch into the store (the first, the last, and then at most every
         ``mirror_seconds``); return the status the store holds (``pausing`` asks to stop)."""
         moment = self._clock.monotonic()
         due = self._mirrored is None or moment - self._mirrored >= self.mirror_seconds
-        if self._store is None or not (due or outcome.finished):
+        if self._store is None:
+            return None
+        if not (due or force or outcome.finished):
+            self._unmirrored = (outcome, size, seconds, rows_total, now)
             return None
         self._mirrored = moment
+        self._unmirrored = None
         record = self._call_store(
             service.record_backfill_progress,
             self.job.name,
