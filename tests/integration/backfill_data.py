@@ -79,3 +79,12 @@ EXPECTED = (
     "SELECT id, title, length(body) FROM documents ORDER BY id",
     "SELECT id, title, body_length FROM documents_search ORDER BY id",
 )
+
+
+LOAD_READINGS: list[float] = []
+"""What ``load_probe`` returns, first to last; 0 once empty."""
+
+
+def load_probe() -> float:
+    """A throttle probe (``callable: backfill_data:load_probe``) read from ``LOAD_READINGS``."""
+    return LOAD_READINGS.pop(0) if LOAD_READINGS else 0.0

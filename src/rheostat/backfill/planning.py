@@ -42,6 +42,8 @@ SHRINK_LIMIT = 0.5
 """... and at least this fraction of it, unless it took far too long (see PANIC_FACTOR)."""
 PANIC_FACTOR = 5.0
 """A batch that took this many times its target shrinks the next one to a tenth (as Spirit)."""
+MIN_WAIT_SECONDS = 0.001
+"""A shorter wait for the rows/s limit is no wait (a clock may not even be able to show it)."""
 SMOOTHING = 0.5
 """Weight of the newest rate in the running rate (exponential moving average, as pt-osc)."""
 
@@ -155,7 +157,7 @@ def decide_throttle(settings: ThrottleSettings, reading: ThrottleReading) -> Thr
     limit = settings.max_rows_per_second
     if limit > 0 and reading.rows_done_in_window > 0:
         earliest = reading.rows_done_in_window / limit
-        if earliest > reading.window_seconds:
+        if earliest - reading.window_seconds >= MIN_WAIT_SECONDS:
             waits.append(earliest - reading.window_seconds)
             reasons.append(f"rate above {limit:g} rows/s")
     lag_limit = settings.replication_lag_seconds

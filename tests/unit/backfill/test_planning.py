@@ -93,6 +93,16 @@ def test_the_rate_limit_waits_exactly_enough() -> None:
     assert unhurried.go
 
 
+def test_a_wait_under_a_millisecond_is_no_wait() -> None:
+    settings = ThrottleSettings(max_rows_per_second=1000)
+
+    almost = decide_throttle(
+        settings, ThrottleReading(rows_done_in_window=3000, window_seconds=2.9999999)
+    )
+
+    assert almost.go
+
+
 def test_lag_and_probes_over_their_limits_pause_and_a_failed_probe_pauses_too() -> None:
     settings = ThrottleSettings(
         replication_lag_seconds=10,
