@@ -246,3 +246,22 @@ def test_a_missing_target_table_or_column_is_named(store: SqlStore, store_url: s
         execute(store_url, "CREATE TABLE documents_search (id BIGINT PRIMARY KEY, title TEXT)")
         with pytest.raises(ConfigurationError, match="no column 'body_length'"):
             runner.dry_run()
+
+
+def test_a_transform_that_drops_rows_does_not_end_the_copy_early(
+    data_url: str, store: SqlStore, tmp_path: Path
+) -> None:
+    other = f"sqlite:///{tmp_path / 'even.db'}"
+    create_target(other)
+
+    def evens(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [row for row in reversed(rows) if row["id"] % 2 == 0]
+
+    with _runner(data_url, other, store, transform=evens, size=100) as runner:
+        result = runner.run()
+        outcome = runner.verify()
+
+    source = query(data_url, EXPECTED[0])
+    assert query(other, EXPECTED[1]) == [row for row in source if row[0] % 2 == 0]
+    assert result.rows_done == ROWS  # source rows read, every batch full until the end
+    assert outcome.identical

@@ -560,12 +560,12 @@ class BackfillRunner:
                 ),
             )
             return _Outcome(max(copied, 0), high_key, high is None)
-        rows = self._read(connection, last, None, limit=size)
-        if not rows:
+        rows, read, new_last = self._read(connection, last, None, limit=size)
+        if new_last is None:
             return _Outcome(0, last, True)
-        new_last = self._key_of(rows[-1])
+        # the key and the count are the source's: a transform may drop or reorder rows
         self._write(connection, rows, last, new_last)
-        return _Outcome(len(rows), new_last, len(rows) < size)
+        return _Outcome(read, new_last, read < size)
 
     def _into_range(
         self,
@@ -610,8 +610,9 @@ class BackfillRunner:
         high: tuple[Any, ...] | None,
         *,
         limit: int | None,
-    ) -> list[dict[str, Any]]:
-        """Source rows of ``(low, high]`` as target-column dicts, transformed."""
+    ) -> tuple[list[dict[str, Any]], int, tuple[Any, ...] | None]:
+        """Source rows of ``(low, high]`` (at most ``limit``) as target-column dicts,
+        transformed; with the number of source rows read and the last source key read."""
         statement = text(
             self.sql.select_rows(
                 low=low is not None, high=high is not None, limit=limit is not None
@@ -627,11 +628,12 @@ class BackfillRunner:
             with self._source.connect().execution_options(**{READ_ONLY: True}) as source:
                 rows = [dict(row._mapping) for row in source.execute(statement, params)]
                 source.rollback()
+        last = self._key_of(rows[-1]) if rows else None
         if self._transform is None or not rows:
-            return rows
+            return rows, len(rows), last
         columns = self.job.target_columns
         transformed = self._transform(rows)
-        return [{column: item.get(column) for column in columns} for item in transformed]
+        return [{c: item.get(c) for c in columns} for item in transformed], len(rows), last
 
     def _key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[column] for column in self.job.target.key)
@@ -940,7 +942,7 @@ class BackfillRunner:
             return ChunkSum(int(count), int(first), int(second))
         if side == "source":
             columns = self.job.target_columns
-            rows = self._read(None, low, high, limit=None)
+            rows, _, _ = self._read(None, low, high, limit=None)
             return sum_rows([row[column] for column in columns] for row in rows)
         statement = text(self.sql.select_target_rows(low=has_low, high=has_high))
         with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
@@ -961,7 +963,7 @@ class BackfillRunner:
                     key_params(low, high),
                 )
             else:
-                rows = self._read(connection, low, high, limit=None)
+                rows, _, _ = self._read(connection, low, high, limit=None)
                 if rows:
                     connection.execute(insert(self._table(connection)), rows)
 
