@@ -296,3 +296,21 @@ from rheostat.store.release_tables import (  # noqa: E402  # registers them on B
 )
 
 __all__ += ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
+
+from rheostat.store.operations_tables import (  # noqa: E402  # registers them on Base.metadata
+    AlertRow,
+    AlertRulesRow,
+    RollbackRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookRow,
+)
+
+__all__ += [
+    "AlertRow",
+    "AlertRulesRow",
+    "RollbackRow",
+    "WebhookAttemptRow",
+    "WebhookDeliveryRow",
+    "WebhookRow",
+]
