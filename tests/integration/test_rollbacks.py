@@ -42,9 +42,7 @@ def _on(store: SqlStore, *, context: dict[str, object] | None = None) -> set[str
     flags = FlagSet.from_dict(transact(store, service.snapshot, ENV).document)
     extra = context or {}
     return {
-        user
-        for user in USERS
-        if flags.is_enabled(FLAG, Context(key=user, attributes=dict(extra)))
+        user for user in USERS if flags.is_enabled(FLAG, Context(key=user, attributes=dict(extra)))
     }
 
 

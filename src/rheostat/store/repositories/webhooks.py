@@ -154,7 +154,7 @@ class WebhookRepository:
             .with_for_update(skip_locked=True, of=WebhookDeliveryRow)
         )
         claimed = []
-        for delivery, webhook in self._session.execute(statement).tuples():
+        for delivery, webhook in self._session.execute(statement):
             delivery.locked_until = now + lease
             claimed.append(
                 ClaimedDelivery(
