@@ -18,9 +18,12 @@ class Settings(BaseSettings):
             ``postgresql://`` and ``postgres://`` are rewritten to ``postgresql+psycopg://``.
         max_body_bytes: the largest request body the API accepts (``RHEOSTAT_MAX_BODY_BYTES``);
             a larger one gets 413.
+        deliver_webhooks: whether the API sends the webhook outbox in a background task after
+            a change (``RHEOSTAT_DELIVER_WEBHOOKS``); the controller loop sends it in any case.
     """
 
     model_config = SettingsConfigDict(env_prefix="RHEOSTAT_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    deliver_webhooks: bool = True

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from rheostat.api.routers import (
+    alerts,
     audit,
     client,
     config,
@@ -14,7 +15,9 @@ from rheostat.api.routers import (
     keys,
     metrics,
     plans,
+    rollbacks,
     segments,
+    webhooks,
 )
 
 __all__ = ["ROUTERS"]
@@ -32,5 +35,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     keys.router,
     experiments.router,
     plans.router,
+    rollbacks.router,
+    webhooks.router,
+    alerts.router,
     audit.router,
 )
