@@ -2,12 +2,26 @@
 
 from rheostat.facade.experiments import ABTest, ABTestManager, TestResults, TestVariant
 from rheostat.facade.flags import FeatureFlag, FeatureFlagManager
+from rheostat.facade.rollbacks import RollbackManager, RollbackResult, RollbackStrategy
+from rheostat.facade.rollouts import (
+    RolloutManager,
+    RolloutPhase,
+    RolloutStatus,
+    RolloutStrategy,
+)
 
 __all__ = [
     "ABTest",
     "ABTestManager",
     "FeatureFlag",
     "FeatureFlagManager",
+    "RollbackManager",
+    "RollbackResult",
+    "RollbackStrategy",
+    "RolloutManager",
+    "RolloutPhase",
+    "RolloutStatus",
+    "RolloutStrategy",
     "TestResults",
     "TestVariant",
 ]
