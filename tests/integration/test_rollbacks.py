@@ -284,3 +284,34 @@ def test_a_second_rollback_cancels_a_running_gradual_one(ramped: SqlStore) -> No
         (gradual.id, RollbackStatus.CANCELLED),
     ]
     assert transact(ramped, service.due_rollbacks) == []
+
+
+def test_one_operations_round_steps_rollbacks_and_goes_on_after_a_failure(
+    ramped: SqlStore, clock: FixedClock
+) -> None:
+    # Given two gradual rollbacks, the second of a flag deleted since
+    transact(ramped, service.create_flag, ENV, "other", {}, change=Change(actor="setup"))
+    transact(ramped, service.set_rollout_percentage, ENV, "other", 20, change=Change(actor="s"))
+    first = _rollback(ramped, RollbackRequest(mode=RollbackMode.GRADUAL))
+    second = transact(
+        ramped,
+        service.rollback_flag,
+        ENV,
+        "other",
+        RollbackRequest(mode=RollbackMode.GRADUAL),
+        change=OPS,
+    )
+    transact(ramped, service.delete_flag, ENV, "other", change=Change(actor="bob"))
+    clock.advance(timedelta(minutes=5))
+
+    # When the controller's round runs
+    report = service.run_operations(ramped)
+
+    # Then the first stepped down and the second stopped, with no error
+    assert report.rollback_steps == 2
+    assert report.errors == ()
+    history = {r.id: r for r in transact(ramped, service.rollback_history, ENV, FLAG)}
+    assert history[first.id].details["to"]["percent"] == 20.0
+    stopped = transact(ramped, service.rollback_history, ENV, "other")[0]
+    assert stopped.id == second.id
+    assert stopped.status is RollbackStatus.CANCELLED

@@ -94,6 +94,7 @@ from rheostat.service.flags import (
 )
 from rheostat.service.health import Health, HealthStatus, check_health
 from rheostat.service.metric_windows import MetricReceipt, metric_totals, record_metric_windows
+from rheostat.service.operations import OperationsReport, run_operations
 from rheostat.service.plans import (
     TickReport,
     command_plan,
@@ -214,6 +215,7 @@ __all__ = [
     "ImportResult",
     "MetricEvent",
     "MetricReceipt",
+    "OperationsReport",
     "OutboxEvent",
     "PlanEvent",
     "PlanRecord",
@@ -310,6 +312,7 @@ __all__ = [
     "rollback_data",
     "rollback_flag",
     "rollback_history",
+    "run_operations",
     "segment_history",
     "set_alert_rules",
     "set_rollout_percentage",
