@@ -3,6 +3,7 @@ coherence with a running release plan. On SQLite and PostgreSQL, with a controll
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -315,3 +316,32 @@ def test_one_operations_round_steps_rollbacks_and_goes_on_after_a_failure(
     stopped = transact(ramped, service.rollback_history, ENV, "other")[0]
     assert stopped.id == second.id
     assert stopped.status is RollbackStatus.CANCELLED
+
+
+def test_two_controllers_stepping_one_rollback_apply_the_step_once(
+    ramped: SqlStore, store_url: str, clock: FixedClock
+) -> None:
+    # Given a gradual rollback whose next step is due, and a second controller's store
+    record = _rollback(ramped, RollbackRequest(mode=RollbackMode.GRADUAL))
+    clock.advance(timedelta(minutes=5))
+    other = service.open_store(store_url, clock=clock)
+    before = transact(ramped, service.get_flag, ENV, FLAG).version
+
+    # When both step it at the same moment
+    def step(store: SqlStore) -> None:
+        transact(store, service.step_rollback, record.id)
+
+    try:
+        threads = [threading.Thread(target=step, args=(s,)) for s in (ramped, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+
+    # Then the step was applied once: one new flag version, two entries in all
+    assert transact(ramped, service.get_flag, ENV, FLAG).version == before + 1
+    stored = transact(ramped, service.rollback_history, ENV, FLAG)[0]
+    assert [entry["percent"] for entry in stored.details["applied"]] == [30.0, 20.0]
+    assert stored.status is RollbackStatus.RUNNING  # the second saw it was not due, not a clash
