@@ -25,7 +25,15 @@ from rheostat.service.api_keys import (
 )
 from rheostat.service.audit import list_audit_events
 from rheostat.service.change import Change
-from rheostat.service.controller import active_plans, tick_plan
+from rheostat.service.controller import (
+    Look,
+    active_plans,
+    apply_observation,
+    claim_plans,
+    observe_plan,
+    release_plans,
+    tick_plan,
+)
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
 from rheostat.service.environments import (
     create_environment,
@@ -152,6 +160,7 @@ __all__ = [
     "HealthStatus",
     "ImportMode",
     "ImportResult",
+    "Look",
     "MetricEvent",
     "MetricReceipt",
     "PlanEvent",
@@ -168,11 +177,13 @@ __all__ = [
     "UnitOfWork",
     "active_plans",
     "add_flag_targets",
+    "apply_observation",
     "assign_unit",
     "assignment_flags_of",
     "authenticate",
     "authorize",
     "check_health",
+    "claim_plans",
     "command_plan",
     "create_api_key",
     "create_environment",
@@ -213,6 +224,7 @@ __all__ = [
     "metric_totals",
     "migrate_database",
     "normalize_database_url",
+    "observe_plan",
     "open_store",
     "plan_events",
     "plan_status_document",
@@ -222,6 +234,7 @@ __all__ = [
     "record_exposures",
     "record_metric_windows",
     "record_metrics",
+    "release_plans",
     "remove_flag_targets",
     "restore_flag",
     "revoke_api_key",
