@@ -9,6 +9,7 @@ one that stops on SIGINT/SIGTERM (between ticks) gives its leases back at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -100,8 +101,7 @@ def _pass(store: service.SqlStore, owner: str, lease: timedelta) -> None:
 
 
 def _release(store: service.SqlStore, owner: str) -> None:
-    try:
-        with store.unit_of_work() as uow:
-            service.release_plans(uow, owner)
-    except StorageError as error:
-        print_error(f"could not give the leases back (they expire on their own): {error}")
+    """Give the leases back; if the database is gone they expire on their own, and the
+    reason it is gone has been reported already."""
+    with contextlib.suppress(StorageError), store.unit_of_work() as uow:
+        service.release_plans(uow, owner)
