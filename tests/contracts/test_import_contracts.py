@@ -34,6 +34,7 @@ FLAGS = "rheostat.flags is pure: stdlib, mmh3, PyYAML, errors, inputs"
 STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
 EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
 ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, metrics, errors, inputs"
+SIMULATE = "rheostat.simulate is pure: stdlib, numpy, rollout, metrics, stats, errors"
 METRICS = "rheostat.metrics (values) is pure: stdlib, errors, inputs"
 INPUTS = "rheostat.inputs (rules for text that comes in) is pure: stdlib, errors"
 LEAVES = "rheostat.errors and rheostat.clock are leaves: stdlib only"
@@ -120,6 +121,12 @@ INJECTIONS = {
         statement="import httpx",
         broken=frozenset({ROLLOUT}),
         link="rheostat.rollout.model -> httpx",
+    ),
+    "simulate reads the wall clock": Injection(
+        module="rheostat.simulate.runs",
+        statement="import time",
+        broken=frozenset({SIMULATE, TIME}),
+        link="rheostat.simulate.runs -> time",
     ),
     "metrics imports sqlalchemy": Injection(
         module="rheostat.metrics.windows",

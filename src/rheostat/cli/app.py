@@ -15,6 +15,7 @@ from rheostat.cli import (
     portability,
     rollouts,
     server,
+    simulate,
 )
 from rheostat.cli.session import RheostatGroup
 
@@ -40,3 +41,4 @@ app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("migrate-db")(server.migrate_db)
 app.command("health")(server.health)
+app.command("simulate")(simulate.simulate_plan)

@@ -23,12 +23,21 @@ from rheostat.metrics import WindowKind, WindowTotals
 from rheostat.rollout.gates import assess_threshold
 from rheostat.rollout.holdback import assess_assignment, assess_holdback, holdback_settings_by_gate
 from rheostat.rollout.measurements import ArmMeasurement, Measurement
-from rheostat.rollout.model import Gate, HoldbackGate, ThresholdGate
+from rheostat.rollout.model import Gate, HoldbackGate, Plan, RampStage, ThresholdGate
 from rheostat.rollout.state import Observations, PlanState
+from rheostat.rollout.stopping import holdback_share
 from rheostat.rollout.verdicts import GateVerdict, Verdict
 from rheostat.stats import GuardSettings, ProportionStats, SampleStats
 
-__all__ = ["HOLDBACK", "REST", "TREATMENT", "Totals", "TotalsOf", "observations"]
+__all__ = [
+    "HOLDBACK",
+    "REST",
+    "TREATMENT",
+    "Totals",
+    "TotalsOf",
+    "holdback_stages",
+    "observations",
+]
 
 TREATMENT, HOLDBACK, REST = "on", "holdback", "off"
 """The variants metric windows are sent for: the change, its holdback, everyone else."""
@@ -57,7 +66,9 @@ def observations(
             memo[metric] = totals_of(metric)
         return memo[metric]
 
-    settings = holdback_settings_by_gate(state.plan.gates)
+    settings = holdback_settings_by_gate(
+        state.plan.gates, holdback_stages=holdback_stages(state.plan)
+    )
     verdicts = []
     for gate in state.plan.gates:
         if isinstance(gate, HoldbackGate):
@@ -71,6 +82,16 @@ def observations(
         stage_outcome=stage_outcome,
         assignment=_assignment(state, totals),
     )
+
+
+def holdback_stages(plan: Plan) -> int:
+    """How many of the plan's stages keep a holdback (at least 1): each is a fresh series of
+    looks for the holdback gates, so the plan's alpha is split over them."""
+    kept = sum(
+        isinstance(stage, RampStage) and stage.holdback and holdback_share(stage.percent) > 0
+        for stage in plan.stages
+    )
+    return max(1, kept)
 
 
 def _holdback(
