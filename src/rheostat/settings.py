@@ -18,9 +18,12 @@ class Settings(BaseSettings):
             ``postgresql://`` and ``postgres://`` are rewritten to ``postgresql+psycopg://``.
         max_body_bytes: the largest request body the API accepts (``RHEOSTAT_MAX_BODY_BYTES``);
             a larger one gets 413.
+        prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
+            (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
     """
 
     model_config = SettingsConfigDict(env_prefix="RHEOSTAT_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    prometheus_url: str | None = None

@@ -54,9 +54,17 @@ def run(
         str | None,
         typer.Option(help="This controller's name in leases (default: host:pid:random)."),
     ] = None,
+    prometheus_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RHEOSTAT_PROMETHEUS_URL",
+            help="The Prometheus HTTP API that `source: prometheus` gates query.",
+        ),
+    ] = None,
     database_url: DatabaseUrlOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Tick every active plan, every INTERVAL seconds, until stopped."""
+    sources = service.MetricSources(prometheus_url=prometheus_url)
     owner = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     held = timedelta(seconds=lease if lease is not None else max(30.0, 3 * interval))
     stop = threading.Event()
@@ -67,9 +75,9 @@ def run(
     try:
         with connect(database_url) as store:
             try:
-                _pass(store, owner, held)  # a broken database or schema stops it here
+                _pass(store, owner, held, sources)  # a broken database or schema stops it here
                 while not once and not stop.wait(interval):
-                    _pass_or_report(store, owner, held)
+                    _pass_or_report(store, owner, held, sources)
             finally:
                 _release(store, owner)
     finally:
@@ -77,21 +85,25 @@ def run(
             signal.signal(signum, handler)
 
 
-def _pass_or_report(store: service.SqlStore, owner: str, lease: timedelta) -> None:
+def _pass_or_report(
+    store: service.SqlStore, owner: str, lease: timedelta, sources: service.MetricSources
+) -> None:
     """A pass while running: a database that fails now is reported and tried again next pass."""
     try:
-        _pass(store, owner, lease)
+        _pass(store, owner, lease, sources)
     except StorageError as error:
         print_error(f"controller pass failed, trying again next pass: {error}")
 
 
-def _pass(store: service.SqlStore, owner: str, lease: timedelta) -> None:
+def _pass(
+    store: service.SqlStore, owner: str, lease: timedelta, sources: service.MetricSources
+) -> None:
     with store.unit_of_work() as uow:
         plans = service.claim_plans(uow, owner, lease=lease)
     for environment, name in plans:
         try:
             with store.reading() as uow:
-                look = service.observe_plan(uow, environment, name)
+                look = service.observe_plan(uow, environment, name, sources=sources)
             with store.unit_of_work() as uow:
                 report = service.apply_observation(uow, look, owner=owner)
         except NotFound:

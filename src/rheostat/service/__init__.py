@@ -102,6 +102,7 @@ from rheostat.service.plans import (
     reconcile,
 )
 from rheostat.service.portability import ImportMode, ImportResult, export_flags, import_flags
+from rheostat.service.prometheus import MetricSources, query_prometheus
 from rheostat.service.segments import (
     create_segment,
     delete_segment,
@@ -163,6 +164,7 @@ __all__ = [
     "Look",
     "MetricEvent",
     "MetricReceipt",
+    "MetricSources",
     "PlanEvent",
     "PlanRecord",
     "Receipt",
@@ -229,6 +231,7 @@ __all__ = [
     "plan_events",
     "plan_status_document",
     "put_flag",
+    "query_prometheus",
     "reconcile",
     "record_conversions",
     "record_exposures",

@@ -18,6 +18,7 @@ from datetime import timedelta
 from rheostat.rollout.state import Observations
 from rheostat.service.plan_observer import observe
 from rheostat.service.plans import TickReport, apply_tick, get_plan, locked_plan
+from rheostat.service.prometheus import MetricSources
 from rheostat.store.records import PlanRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -61,11 +62,13 @@ def release_plans(uow: UnitOfWork, owner: str) -> int:
     return uow.plans.release(owner)
 
 
-def observe_plan(uow: UnitOfWork, environment: str, name: str) -> Look:
-    """Look at the plan's gates at ``uow.now``. Needs no write: call it in a read-only
-    transaction. Raises ``NotFound``."""
+def observe_plan(
+    uow: UnitOfWork, environment: str, name: str, *, sources: MetricSources | None = None
+) -> Look:
+    """Look at the plan's gates at ``uow.now`` (``sources``: where a Prometheus gate reads).
+    Needs no write: call it in a read-only transaction. Raises ``NotFound``."""
     record = get_plan(uow, environment, name)
-    return Look(record, observe(uow, record.state, uow.now))
+    return Look(record, observe(uow, record.state, uow.now, sources=sources))
 
 
 def apply_observation(uow: UnitOfWork, look: Look, *, owner: str) -> TickReport | None:
@@ -84,7 +87,9 @@ def apply_observation(uow: UnitOfWork, look: Look, *, owner: str) -> TickReport 
     return apply_tick(uow, record, look.observations, actor="controller")
 
 
-def tick_plan(uow: UnitOfWork, environment: str, name: str) -> TickReport:
+def tick_plan(
+    uow: UnitOfWork, environment: str, name: str, *, sources: MetricSources | None = None
+) -> TickReport:
     """Look at the plan's gates and reconcile it, all in ``uow``'s transaction (one
     controller, or a test). The row is locked first, so a second tick waits and then sees
     the first one's state.
@@ -93,5 +98,5 @@ def tick_plan(uow: UnitOfWork, environment: str, name: str) -> TickReport:
         NotFound: no such plan.
     """
     record = locked_plan(uow, environment, name)
-    observations = observe(uow, record.state, uow.now)
+    observations = observe(uow, record.state, uow.now, sources=sources)
     return apply_tick(uow, record, observations, actor="controller")

@@ -6,7 +6,7 @@ totals of the store's metric windows since the stage began; HTTP probes and call
 here with their timeout (a failure is an ``error``, never a pass).
 
 * Check-suite gates need the checks of issue 11: until then they answer ``error``.
-* A Prometheus threshold source is not read yet: ``error``.
+* A Prometheus threshold source is one PromQL query per look (``service.prometheus``).
 
 Stages ``check`` and ``backfill`` get a placeholder ``pass`` (with that evidence) until the
 data issue lands.
@@ -37,13 +37,18 @@ from rheostat.rollout import (
 )
 from rheostat.rollout.looks import Totals, observations
 from rheostat.rollout.state import Observations, PlanState
+from rheostat.service.prometheus import MetricSources, query_prometheus
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = ["observe"]
 
 
-def observe(uow: UnitOfWork, state: PlanState, now: datetime) -> Observations:
-    """Look at every gate of the plan's current stage (and the stage's own outcome)."""
+def observe(
+    uow: UnitOfWork, state: PlanState, now: datetime, *, sources: MetricSources | None = None
+) -> Observations:
+    """Look at every gate of the plan's current stage (and the stage's own outcome);
+    ``sources`` says where metrics other than the built-in windows come from."""
+    reachable = sources or MetricSources()
     plan = state.plan
     since = state.stage_started_at or now
 
@@ -54,15 +59,19 @@ def observe(uow: UnitOfWork, state: PlanState, now: datetime) -> Observations:
         state,
         now,
         totals_of=totals_of,
-        judge=lambda gate: _judge(state, gate, now),
+        judge=lambda gate: _judge(state, gate, now, reachable),
         stage_outcome=_stage_outcome(state, now),
     )
 
 
-def _judge(state: PlanState, gate: Gate, now: datetime) -> GateVerdict:
+def _judge(state: PlanState, gate: Gate, now: datetime, sources: MetricSources) -> GateVerdict:
     """The gates that do not read the built-in metric windows."""
     if isinstance(gate, ThresholdGate):
-        failed = Measurement.failed(gate.metric, f"{gate.source} sources arrive later", at=now)
+        if gate.source == "prometheus" and gate.query is not None:
+            return assess_threshold(
+                gate, query_prometheus(sources, gate.metric, gate.query, at=now)
+            )
+        failed = Measurement.failed(gate.metric, f"unknown source {gate.source!r}", at=now)
         return assess_threshold(gate, failed)
     if isinstance(gate, HttpGate):
         return assess_outcome(gate, _probe(gate, now))
