@@ -11,6 +11,7 @@ processes, code) and ``rheostat.service`` (databases, through the store).
 from rheostat.checks.kinds import BUILTIN_KINDS, PLAN_KINDS, Kind, Param, Reach
 from rheostat.checks.model import (
     CheckResult,
+    CheckRun,
     CheckSpec,
     Finding,
     Severity,
@@ -28,6 +29,7 @@ __all__ = [
     "BUILTIN_KINDS",
     "PLAN_KINDS",
     "CheckResult",
+    "CheckRun",
     "CheckSpec",
     "Finding",
     "Kind",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 __all__ = [
     "CheckResult",
+    "CheckRun",
     "CheckSpec",
     "Finding",
     "Severity",
@@ -201,3 +203,52 @@ _EXIT_CODES = {Status.PASS: 0, Status.WARN: 0, Status.FAIL: 1}
 def exit_code(results: Sequence[CheckResult]) -> int:
     """0 when nothing failed (warnings are shown, not fatal), 1 when any check failed."""
     return _EXIT_CODES[summarize(results).status]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckRun:
+    """A stored run of a suite (table ``check_runs``).
+
+    Attributes:
+        id: assigned by the store (0 before it is stored).
+        suite: the suite's name; document: the suite as it ran (``Suite.to_document``).
+        results: one per check, in the suite's order.
+        source: who ran it: ``cli``, ``api``, ``plan`` or ``python``.
+        actor: the API key's name, the CLI user, ``controller``.
+        environment, plan, stage: for a plan's ``check`` stage (``stage`` 0-based), else None.
+        started_at, finished_at: when it ran.
+    """
+
+    id: int = 0
+    suite: str
+    document: Mapping[str, Any] = field(default_factory=dict)
+    results: tuple[CheckResult, ...]
+    source: str
+    actor: str
+    environment: str | None = None
+    plan: str | None = None
+    stage: int | None = None
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def summary(self) -> Summary:
+        """What the run adds up to."""
+        return summarize(self.results)
+
+    def to_document(self) -> dict[str, Any]:
+        """The run as JSON (the API's and ``rheostat check --json``'s answer)."""
+        return {
+            "id": self.id,
+            "suite": self.suite,
+            "status": self.summary.status.value,
+            "summary": self.summary.to_document(),
+            "results": [result.to_document() for result in self.results],
+            "source": self.source,
+            "actor": self.actor,
+            "environment": self.environment,
+            "plan": self.plan,
+            "stage": None if self.stage is None else self.stage + 1,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+        }

@@ -9,10 +9,10 @@ The I/O half of a tick (the verdicts are computed by the pure ``rheostat.rollout
   rest, served the old behaviour at the same time) as the baseline of ``max_ratio``;
 * the assignment check compares the units counted in each arm by the first holdback gate;
 * HTTP probes and callables run with their timeout; a failure is an ``error``, never a pass.
-* Check-suite gates need the checks of issue 11: until then they answer ``error``.
+* Check-suite gates are not run at each look yet: they answer ``error``.
 
-Stages ``check`` and ``backfill`` get a placeholder ``pass`` (with that evidence) until the
-data issue lands.
+A ``check`` stage's outcome is its newest stored check run (``check_stages``); ``backfill``
+stages get a placeholder ``pass`` (with that evidence) until the backfill engine lands.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from rheostat.rollout import (
     holdback_settings_by_gate,
 )
 from rheostat.rollout.state import Observations, PlanState
+from rheostat.service.check_stages import check_stage_verdict
 from rheostat.stats import GuardSettings, ProportionStats, SampleStats
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -61,7 +62,7 @@ def observe(uow: UnitOfWork, state: PlanState, now: datetime) -> Observations:
     looks = tuple(_look(uow, state, gate, (since, now), settings) for gate in plan.gates)
     return Observations(
         verdicts=looks,
-        stage_outcome=_stage_outcome(state, now),
+        stage_outcome=_stage_outcome(uow, state, now),
         assignment=_assignment(uow, state, since, now),
     )
 
@@ -176,14 +177,16 @@ def _assignment(
     )
 
 
-def _stage_outcome(state: PlanState, now: datetime) -> GateVerdict | None:
+def _stage_outcome(uow: UnitOfWork, state: PlanState, now: datetime) -> GateVerdict | None:
     stages = state.plan.stages
     if state.stage >= len(stages) or state.stage_started_at is None:
         return None
     stage = stages[state.stage]
-    if not isinstance(stage, CheckStage | BackfillStage):
+    if isinstance(stage, CheckStage):
+        return check_stage_verdict(uow, state, now)
+    if not isinstance(stage, BackfillStage):
         return None
-    kind = "check" if isinstance(stage, CheckStage) else "backfill"
+    kind = "backfill"
     return GateVerdict(
         gate=kind,
         verdict=Verdict.PASS,
