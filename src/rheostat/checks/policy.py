@@ -17,13 +17,16 @@ from rheostat.errors import PermissionDenied
 
 __all__ = ["reaches_outside", "refuse_outside"]
 
+_OUTSIDE_PARAMS = ("url", "alembic_scripts")
+"""Fields that point a ``store`` kind elsewhere: another database, a folder of the server."""
+
 
 def reaches_outside(check: CheckSpec, kinds: Mapping[str, Kind] = BUILTIN_KINDS) -> bool:
     """Whether the check touches anything but rheostat's own database."""
     kind = kinds.get(check.kind)
     if kind is None or kind.reach is Reach.OUTSIDE:
         return True
-    return "url" in check.params
+    return any(name in check.params for name in _OUTSIDE_PARAMS)
 
 
 def refuse_outside(
@@ -37,7 +40,8 @@ def refuse_outside(
     for check in suite.checks:
         if check.kind in allowed or not reaches_outside(check, kinds):
             continue
-        what = "names a database url" if "url" in check.params else "reaches outside rheostat"
+        named = [name for name in _OUTSIDE_PARAMS if name in check.params]
+        what = f"names {named[0]}" if named else "reaches outside rheostat"
         raise PermissionDenied(
             f"{check.path}: a {check.kind} check {what}; over HTTP this server runs only checks"
             " of its own database unless RHEOSTAT_CHECKS_API_KINDS allows the kind",

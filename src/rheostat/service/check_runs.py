@@ -69,6 +69,7 @@ def run_checks(
     origin: RunOrigin,
     registry: Registry | None = None,
     problems: tuple[CheckResult, ...] = (),
+    record: bool = True,
 ) -> CheckRun:
     """Run every check of ``suite`` at once, then store the run (one transaction) and return it.
 
@@ -76,6 +77,9 @@ def run_checks(
         registry: the probes; every built-in kind on ``store`` by default.
         problems: results known before running (a plan stage's missing suite file), stored
             first in the run.
+        record: ``False`` returns the run unstored (id 0); the caller may store it with
+            ``record_check_run`` (the CLI does, so that a database it cannot write to does
+            not hide the checks' results).
 
     Raises:
         ValidationError: a bad actor. StorageError: the run could not be stored.
@@ -95,6 +99,8 @@ def run_checks(
         started_at=started,
         finished_at=store.clock.now(),
     )
+    if not record:
+        return run
     with store.unit_of_work() as uow:
         return record_check_run(uow, run)
 

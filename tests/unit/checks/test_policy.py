@@ -38,6 +38,7 @@ def test_checks_of_rheostats_own_database_are_allowed() -> None:
         {"kind": "prometheus_up", "url": "http://x"},
         {"kind": "database_reachable", "url": "postgresql://evil/db"},
         {"kind": "plan_rollback", "environment": "e", "plan": "p", "url": "sqlite:///x"},
+        {"kind": "schema", "alembic": "head", "alembic_scripts": "/etc"},
     ],
 )
 def test_a_check_reaching_outside_is_refused_by_path_unless_allowed(
