@@ -78,7 +78,9 @@ def read_bool(value: Any, path: str) -> bool:
 
 
 def read_number(value: Any, path: str, *, minimum: float = 0.0, positive: bool = False) -> float:
-    """A finite number at least ``minimum`` (above it, with ``positive``)."""
+    """A finite number at least ``minimum`` (above it, with ``positive``); a numeric string
+    is read as its number (what ``${VAR}`` gives)."""
+    value = _numeric(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidDefinition(path, f"must be a number, got {_shown(value)}")
     if value < minimum or (positive and value <= minimum):
@@ -88,7 +90,8 @@ def read_number(value: Any, path: str, *, minimum: float = 0.0, positive: bool =
 
 
 def read_port(value: Any, path: str) -> int:
-    """A TCP port, 1 to 65535."""
+    """A TCP port, 1 to 65535 (``"6379"`` from ``${VAR}`` too)."""
+    value = _numeric(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise InvalidDefinition(path, f"must be a port from 1 to 65535, got {_shown(value)}")
     return value
@@ -151,6 +154,18 @@ def read_target(value: Any, path: str) -> str:
     if not _TARGET.fullmatch(text):
         raise InvalidDefinition(path, f"must be 'package.module:function', got {text!r}")
     return text
+
+
+def _numeric(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            try:
+                return float(value.strip())
+            except ValueError:
+                return value
+    return value
 
 
 def _string(value: Any, path: str) -> str:

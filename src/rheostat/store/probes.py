@@ -86,6 +86,7 @@ def _reading(url: str, timeout_seconds: float) -> Iterator[Connection]:
         with engine.connect() as connection:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA query_only = 1")
+                connection.commit()  # the pragma began a transaction of its own
             transaction = connection.begin()
             if not sqlite:
                 connection.exec_driver_sql("SET TRANSACTION READ ONLY")

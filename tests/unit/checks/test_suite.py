@@ -180,3 +180,17 @@ def test_text_that_is_not_a_suite_is_refused(text: str) -> None:
 def test_yaml_errors_name_the_line() -> None:
     with pytest.raises(InvalidDefinition, match="at line 3, column 1"):
         read_suite("checks:\n  - {kind: redis\n", environ={})
+
+
+def test_numbers_and_ports_from_the_environment_are_read_as_numbers() -> None:
+    suite = parse_suite(
+        {
+            "checks": [
+                {"kind": "redis", "port": "${PORT}"},
+                {"kind": "disk_space", "min_free_gb": "${GB}"},
+            ]
+        },
+        environ={"PORT": "6380", "GB": "2.5"},
+    )
+    assert suite.checks[0].params["port"] == 6380
+    assert suite.checks[1].params["min_free_gb"] == 2.5
