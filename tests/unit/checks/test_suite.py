@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -194,3 +195,21 @@ def test_numbers_and_ports_from_the_environment_are_read_as_numbers() -> None:
     )
     assert suite.checks[0].params["port"] == 6380
     assert suite.checks[1].params["min_free_gb"] == 2.5
+
+
+def test_the_documented_example_suite_is_valid() -> None:
+    # Given the example suite of docs/checks.md
+    path = Path(__file__).resolve().parents[3] / "docs" / "examples" / "pre-rollout.yaml"
+
+    # When it is read with the one variable it needs without a default
+    suite = read_suite(
+        path.read_text(encoding="utf-8"), environ={"APP_DATABASE_URL": "sqlite:///a.db"}
+    )
+
+    # Then every check is there, and the database kinds took the suite's database
+    assert len(suite.checks) == 14
+    assert {check.kind for check in suite.checks} >= set(BUILTIN_KINDS) - {
+        "plan_rollback",
+        "plan_gate_data",
+    }
+    assert suite.checks[0].params["url"] == "sqlite:///a.db"
