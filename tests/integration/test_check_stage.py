@@ -50,9 +50,8 @@ def _run_stage(store: SqlStore, checks_dir: Path) -> CheckRun:
     report = transact(store, service.tick_plan, ENV, "search")
     assert report.run == (RunStage(stage=0),)
     assert report.plan.state.phase is Phase.RUNNING
-    return service.run_check_stage(
-        store, ENV, "search", report.run[0].stage, checks_dir=checks_dir, environ={}
-    )
+    [run] = service.run_tick_checks(store, report, checks_dir=checks_dir, environ={})
+    return run
 
 
 def test_a_passing_check_stage_lets_the_next_tick_start_the_ramp(
@@ -139,3 +138,16 @@ def test_only_check_stages_run_as_check_stages(store: SqlStore, tmp_path: Path) 
     _start(store, _plan("plan_rollback"))
     with pytest.raises(ValidationError, match="stage 2 of plan 'search' is not a check stage"):
         service.run_check_stage(store, ENV, "search", 1, checks_dir=tmp_path, environ={})
+
+
+def test_a_tick_without_a_check_stage_runs_nothing(store: SqlStore, tmp_path: Path) -> None:
+    # Given a plan whose stage 1 is a ramp
+    _start(
+        store,
+        Plan(name="search", flag="hybrid_search", environment=ENV, stages=(RampStage(percent=5),)),
+    )
+
+    # When the controller ticks and hands the report over, Then no check runs
+    report = transact(store, service.tick_plan, ENV, "search")
+    assert service.run_tick_checks(store, report, checks_dir=tmp_path, environ={}) == []
+    assert transact(store, service.list_check_runs) == []

@@ -36,7 +36,12 @@ from rheostat.service.check_runs import (
     record_check_run,
     run_checks,
 )
-from rheostat.service.check_stages import check_stage_verdict, run_check_stage, stage_suite
+from rheostat.service.check_stages import (
+    check_stage_verdict,
+    run_check_stage,
+    run_tick_checks,
+    stage_suite,
+)
 from rheostat.service.controller import active_plans, tick_plan
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
 from rheostat.service.environments import (
@@ -246,6 +251,7 @@ __all__ = [
     "revoke_api_key",
     "run_check_stage",
     "run_checks",
+    "run_tick_checks",
     "segment_history",
     "set_rollout_percentage",
     "snapshot",

@@ -36,13 +36,42 @@ from rheostat.errors import InvalidDefinition, NotFound, ValidationError
 from rheostat.rollout import CheckStage, GateVerdict, Verdict
 from rheostat.rollout.state import PlanState
 from rheostat.service.check_runs import RunOrigin, load_suite_file, run_checks
+from rheostat.service.plans import TickReport
 from rheostat.store.database import SqlStore
 from rheostat.store.unit_of_work import UnitOfWork
 
-__all__ = ["check_stage_verdict", "run_check_stage", "stage_suite"]
+__all__ = ["check_stage_verdict", "run_check_stage", "run_tick_checks", "stage_suite"]
 
 _PLAN_KIND_NAMES = frozenset(kind.name for kind in PLAN_KINDS)
 _SUFFIXES = (".yaml", ".yml")
+
+
+def run_tick_checks(
+    store: SqlStore,
+    report: TickReport,
+    *,
+    checks_dir: Path,
+    environ: Mapping[str, str],
+) -> list[CheckRun]:
+    """Run every check stage a committed tick asked for (``report.run``); other kinds of
+    ``RunStage`` (backfills) are left to their own runner. Returns the stored runs.
+
+    The controller calls this once the tick's transaction has committed, with none open.
+    """
+    record = report.plan
+    stages = record.state.plan.stages
+    return [
+        run_check_stage(
+            store,
+            record.environment,
+            record.name,
+            action.stage,
+            checks_dir=checks_dir,
+            environ=environ,
+        )
+        for action in report.run
+        if 0 <= action.stage < len(stages) and isinstance(stages[action.stage], CheckStage)
+    ]
 
 
 def run_check_stage(
