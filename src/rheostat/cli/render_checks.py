@@ -25,9 +25,9 @@ def format_check_run(run: CheckRun, *, stored: bool) -> RenderableType:
     for result in run.results:
         table.add_row(
             Text(result.status.value, style=_STYLES[result.status]),
-            result.name,
-            result.kind,
-            result.message,
+            Text(result.name),  # Text, so a "[...]" in a message is shown, never read as markup
+            Text(result.kind),
+            Text(result.message),
             f"{result.duration_seconds:.2f}",
         )
     summary = run.summary
