@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.text import Text
 
 from rheostat import service
 from rheostat.checks import CheckRun, exit_code
 from rheostat.cli.exit_codes import ExitCode
 from rheostat.cli.options import DatabaseUrlOption, JsonOption, default_actor
-from rheostat.cli.output import print_error, print_json, show
+from rheostat.cli.output import print_json, show
 from rheostat.cli.render_checks import format_check_run
 from rheostat.cli.session import connect
 from rheostat.errors import StorageError
@@ -54,5 +56,9 @@ def _store(store: service.SqlStore, run: CheckRun) -> CheckRun | None:
         with store.unit_of_work() as uow:
             return service.record_check_run(uow, run)
     except StorageError as error:
-        print_error(f"the run was not stored ({error.message}); pass --no-store to skip it")
+        warning = Text(
+            f"warning: the run was not stored ({error.message}); --no-store skips storing",
+            style="yellow",
+        )
+        Console(stderr=True, highlight=False, soft_wrap=True).print(warning)
         return None

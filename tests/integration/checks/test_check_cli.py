@@ -122,3 +122,19 @@ def test_no_store_runs_without_storing(database: list[str], tmp_path: Path) -> N
         assert service.transact(store, service.list_check_runs) == []
     finally:
         store.close()
+
+
+def test_a_database_that_cannot_store_the_run_is_a_warning(tmp_path: Path) -> None:
+    # Given a database without rheostat's schema (never migrated)
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    suite = _suite(tmp_path, WARNING)
+
+    # When a suite runs against it
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["check", suite, "--database-url", empty]
+    )
+
+    # Then the checks' result decides the exit code, and the lost run is a warning
+    assert result.exit_code == 0, result.output
+    assert "warning: the run was not stored" in result.output
+    assert "(not stored)" in result.output
