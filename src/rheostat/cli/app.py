@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from rheostat.cli import (
+    checks,
     controller,
     demo,
     envs,
@@ -37,6 +38,7 @@ app.add_typer(experiments.app, name="experiment")
 app.add_typer(plans.app, name="plan")
 app.add_typer(rollouts.app, name="rollout")
 app.add_typer(controller.app, name="controller")
+app.command("check")(checks.check)
 app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("migrate-db")(server.migrate_db)

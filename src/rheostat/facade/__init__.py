@@ -2,12 +2,15 @@
 
 from rheostat.facade.experiments import ABTest, ABTestManager, TestResults, TestVariant
 from rheostat.facade.flags import FeatureFlag, FeatureFlagManager
+from rheostat.facade.preflight import CheckResult, PreRolloutChecker
 
 __all__ = [
     "ABTest",
     "ABTestManager",
+    "CheckResult",
     "FeatureFlag",
     "FeatureFlagManager",
+    "PreRolloutChecker",
     "TestResults",
     "TestVariant",
 ]

@@ -11,7 +11,9 @@ opens it, calls as many services as its change needs, and commits once::
 Functions that change state take a keyword-only ``Change`` (actor, reason, expected version)
 and write an audit event in the same transaction; change listeners run after the commit.
 Updates that name the version they read get ``Conflict`` when it is stale, and nothing changes.
-``check_health`` is the one exception: a probe that takes the store and never raises.
+``check_health`` is the one exception: a probe that takes the store and never raises; and
+``run_checks`` / ``run_check_stage`` take the store too, since a suite runs longer than a
+transaction should stay open (they store the finished run in a transaction of their own).
 """
 
 from rheostat.flags.summary import FlagState
@@ -25,6 +27,21 @@ from rheostat.service.api_keys import (
 )
 from rheostat.service.audit import list_audit_events
 from rheostat.service.change import Change
+from rheostat.service.check_probes import check_registry
+from rheostat.service.check_runs import (
+    RunOrigin,
+    get_check_run,
+    list_check_runs,
+    load_suite_file,
+    record_check_run,
+    run_checks,
+)
+from rheostat.service.check_stages import (
+    check_stage_verdict,
+    run_check_stage,
+    run_tick_checks,
+    stage_suite,
+)
 from rheostat.service.controller import (
     Look,
     active_plans,
@@ -169,6 +186,7 @@ __all__ = [
     "PlanRecord",
     "Receipt",
     "ResultsReport",
+    "RunOrigin",
     "SegmentRecord",
     "SegmentVersion",
     "Snapshot",
@@ -185,6 +203,8 @@ __all__ = [
     "authenticate",
     "authorize",
     "check_health",
+    "check_registry",
+    "check_stage_verdict",
     "claim_plans",
     "command_plan",
     "create_api_key",
@@ -206,6 +226,7 @@ __all__ = [
     "flag_stats",
     "flag_summaries",
     "get_api_key",
+    "get_check_run",
     "get_environment",
     "get_experiment",
     "get_flag",
@@ -216,6 +237,7 @@ __all__ = [
     "kill_flag",
     "list_api_keys",
     "list_audit_events",
+    "list_check_runs",
     "list_environments",
     "list_experiment_results",
     "list_experiments",
@@ -223,6 +245,7 @@ __all__ = [
     "list_plans",
     "list_segments",
     "load_analysis",
+    "load_suite_file",
     "metric_totals",
     "migrate_database",
     "normalize_database_url",
@@ -233,6 +256,7 @@ __all__ = [
     "put_flag",
     "query_prometheus",
     "reconcile",
+    "record_check_run",
     "record_conversions",
     "record_exposures",
     "record_metric_windows",
@@ -241,9 +265,13 @@ __all__ = [
     "remove_flag_targets",
     "restore_flag",
     "revoke_api_key",
+    "run_check_stage",
+    "run_checks",
+    "run_tick_checks",
     "segment_history",
     "set_rollout_percentage",
     "snapshot",
+    "stage_suite",
     "start_experiment",
     "stop_experiment",
     "tick_plan",

@@ -8,8 +8,8 @@ here with their timeout (a failure is an ``error``, never a pass).
 * Check-suite gates need the checks of issue 11: until then they answer ``error``.
 * A Prometheus threshold source is one PromQL query per look (``service.prometheus``).
 
-Stages ``check`` and ``backfill`` get a placeholder ``pass`` (with that evidence) until the
-data issue lands.
+A ``check`` stage's outcome is its newest stored check run (``check_stages``); ``backfill``
+stages get a placeholder ``pass`` (with that evidence) until the backfill engine lands.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from rheostat.rollout import (
 )
 from rheostat.rollout.looks import Totals, observations
 from rheostat.rollout.state import Observations, PlanState
+from rheostat.service.check_stages import check_stage_verdict
 from rheostat.service.prometheus import MetricSources, query_prometheus
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -60,7 +61,7 @@ def observe(
         now,
         totals_of=totals_of,
         judge=lambda gate: _judge(state, gate, now, reachable),
-        stage_outcome=_stage_outcome(state, now),
+        stage_outcome=_stage_outcome(uow, state, now),
     )
 
 
@@ -83,14 +84,16 @@ def _judge(state: PlanState, gate: Gate, now: datetime, sources: MetricSources) 
     return GateVerdict(gate=gate.name, verdict=Verdict.ERROR, message="judged from metric windows")
 
 
-def _stage_outcome(state: PlanState, now: datetime) -> GateVerdict | None:
+def _stage_outcome(uow: UnitOfWork, state: PlanState, now: datetime) -> GateVerdict | None:
     stages = state.plan.stages
     if state.stage >= len(stages) or state.stage_started_at is None:
         return None
     stage = stages[state.stage]
-    if not isinstance(stage, CheckStage | BackfillStage):
+    if isinstance(stage, CheckStage):
+        return check_stage_verdict(uow, state, now)
+    if not isinstance(stage, BackfillStage):
         return None
-    kind = "check" if isinstance(stage, CheckStage) else "backfill"
+    kind = "backfill"
     return GateVerdict(
         gate=kind,
         verdict=Verdict.PASS,

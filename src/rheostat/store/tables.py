@@ -296,3 +296,8 @@ from rheostat.store.release_tables import (  # noqa: E402  # registers them on B
 )
 
 __all__ += ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
+
+# The checks' table, registered the same way.
+from rheostat.store.check_tables import CheckRunRow  # noqa: E402  # registers it on Base.metadata
+
+__all__ += ["CheckRunRow"]

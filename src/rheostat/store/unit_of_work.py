@@ -11,6 +11,7 @@ from rheostat.clock import Clock
 from rheostat.store.repositories import (
     ApiKeyRepository,
     AuditRepository,
+    CheckRunRepository,
     EnvironmentRepository,
     ExperimentRepository,
     FlagRepository,
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.experiments = ExperimentRepository(session, self.environments)
         self.metrics = MetricRepository(session, self.environments)
         self.plans = PlanRepository(session, self.environments)
+        self.check_runs = CheckRunRepository(session)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

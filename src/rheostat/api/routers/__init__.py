@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from rheostat.api.routers import (
     audit,
+    checks,
     client,
     config,
     environments,
@@ -32,5 +33,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     keys.router,
     experiments.router,
     plans.router,
+    checks.router,
     audit.router,
 )

@@ -2,6 +2,7 @@
 
 from rheostat.store.repositories.api_keys import ApiKeyRepository
 from rheostat.store.repositories.audit import AuditRepository
+from rheostat.store.repositories.check_runs import CheckRunRepository
 from rheostat.store.repositories.environments import EnvironmentRepository
 from rheostat.store.repositories.experiments import (
     ArmExposures,
@@ -17,6 +18,7 @@ __all__ = [
     "ApiKeyRepository",
     "ArmExposures",
     "AuditRepository",
+    "CheckRunRepository",
     "EnvironmentRepository",
     "ExperimentRepository",
     "FlagChange",
