@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from rheostat import service
 from rheostat.checks import CheckRun, Status
+from rheostat.cli import app
 from rheostat.errors import ValidationError
 from rheostat.rollout import CheckStage, HoldbackGate, Plan, RampStage
 from rheostat.rollout.state import Command, CommandKind, Phase, RunStage
@@ -151,3 +153,53 @@ def test_a_tick_without_a_check_stage_runs_nothing(store: SqlStore, tmp_path: Pa
     report = transact(store, service.tick_plan, ENV, "search")
     assert service.run_tick_checks(store, report, checks_dir=tmp_path, environ={}) == []
     assert transact(store, service.list_check_runs) == []
+
+
+def _controller_once(store_url: str, checks_dir: Path) -> None:
+    runner = CliRunner(env={"RHEOSTAT_CHECKS_DIR": str(checks_dir), "COLUMNS": "200"})
+    result = runner.invoke(app, ["controller", "run", "--once", "--database-url", store_url])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_controller_runs_a_check_stage_after_its_tick_and_advances_on_the_next(
+    store: SqlStore, store_url: str, tmp_path: Path
+) -> None:
+    # Given a plan whose first stage runs a passing suite
+    checks_dir = tmp_path / "checks"
+    _suite(checks_dir, "backups", 0)
+    _start(store, _plan("backups"))
+
+    # When the controller makes two passes
+    _controller_once(store_url, checks_dir)
+    runs = transact(store, service.list_check_runs)
+    _controller_once(store_url, checks_dir)
+
+    # Then the first ran the suite once the stage had started, the second started the ramp
+    assert [(run.plan, run.stage) for run in runs] == [("search", 0)]
+    plan = transact(store, service.get_plan, ENV, "search")
+    assert plan.state.phase is Phase.BAKING
+    assert plan.state.exposure.percent == 5
+
+
+def test_a_check_stage_whose_run_was_lost_in_a_crash_is_run_by_the_next_pass(
+    store: SqlStore, store_url: str, tmp_path: Path
+) -> None:
+    # Given a tick that started the check stage, committed, and then its controller died
+    # before running the suite
+    checks_dir = tmp_path / "checks"
+    _suite(checks_dir, "backups", 0)
+    _start(store, _plan("backups"))
+    real_time = service.open_store(store_url)  # the controller processes' clock
+    try:
+        transact(real_time, service.tick_plan, ENV, "search")
+    finally:
+        real_time.close()
+    assert transact(store, service.list_check_runs) == []
+
+    # When another controller makes its passes
+    _controller_once(store_url, checks_dir)
+    _controller_once(store_url, checks_dir)
+
+    # Then it ran the waiting stage's suite once and moved on
+    assert len(transact(store, service.list_check_runs)) == 1
+    assert transact(store, service.get_plan, ENV, "search").state.exposure.percent == 5

@@ -15,7 +15,10 @@ import secrets
 import signal
 import socket
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,7 +29,7 @@ from rheostat.cli.output import print_error, show
 from rheostat.cli.render_plans import format_tick
 from rheostat.cli.session import connect
 from rheostat.errors import NotFound, StorageError
-from rheostat.settings import DEFAULT_DATABASE_URL
+from rheostat.settings import DEFAULT_DATABASE_URL, Settings
 
 __all__ = ["app"]
 
@@ -64,9 +67,13 @@ def run(
     database_url: DatabaseUrlOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Tick every active plan, every INTERVAL seconds, until stopped."""
-    sources = service.MetricSources(prometheus_url=prometheus_url)
-    owner = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-    held = timedelta(seconds=lease if lease is not None else max(30.0, 3 * interval))
+    me = _Controller(
+        owner=name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
+        lease=timedelta(seconds=lease if lease is not None else max(30.0, 3 * interval)),
+        sources=service.MetricSources(prometheus_url=prometheus_url),
+        checks_dir=Path(Settings().checks_dir),
+        environ=dict(os.environ),
+    )
     stop = threading.Event()
     previous = {
         signum: signal.signal(signum, lambda *_: stop.set())
@@ -75,41 +82,52 @@ def run(
     try:
         with connect(database_url) as store:
             try:
-                _pass(store, owner, held, sources)  # a broken database or schema stops it here
+                _pass(store, me)  # a broken database or schema stops it here
                 while not once and not stop.wait(interval):
-                    _pass_or_report(store, owner, held, sources)
+                    _pass_or_report(store, me)
             finally:
-                _release(store, owner)
+                _release(store, me.owner)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
-def _pass_or_report(
-    store: service.SqlStore, owner: str, lease: timedelta, sources: service.MetricSources
-) -> None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Controller:
+    """This controller: its name in leases, how long they last, and what it reads and runs."""
+
+    owner: str
+    lease: timedelta
+    sources: service.MetricSources
+    checks_dir: Path
+    environ: Mapping[str, str]
+
+
+def _pass_or_report(store: service.SqlStore, me: _Controller) -> None:
     """A pass while running: a database that fails now is reported and tried again next pass."""
     try:
-        _pass(store, owner, lease, sources)
+        _pass(store, me)
     except StorageError as error:
         print_error(f"controller pass failed, trying again next pass: {error}")
 
 
-def _pass(
-    store: service.SqlStore, owner: str, lease: timedelta, sources: service.MetricSources
-) -> None:
+def _pass(store: service.SqlStore, me: _Controller) -> None:
     with store.unit_of_work() as uow:
-        plans = service.claim_plans(uow, owner, lease=lease)
+        plans = service.claim_plans(uow, me.owner, lease=me.lease)
     for environment, name in plans:
         try:
             with store.reading() as uow:
-                look = service.observe_plan(uow, environment, name, sources=sources)
+                look = service.observe_plan(uow, environment, name, sources=me.sources)
             with store.unit_of_work() as uow:
-                report = service.apply_observation(uow, look, owner=owner)
+                report = service.apply_observation(uow, look, owner=me.owner)
         except NotFound:
             continue  # deleted since the claim
         if report is not None and report.changed:
             show(format_tick(report))
+        runs = service.stage_work(look, report)
+        if runs:  # after the commit, outside any transaction: a suite may take a while
+            record = report.plan if report is not None else look.plan
+            service.run_stages(store, record, runs, checks_dir=me.checks_dir, environ=me.environ)
 
 
 def _release(store: service.SqlStore, owner: str) -> None:

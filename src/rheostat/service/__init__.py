@@ -39,6 +39,7 @@ from rheostat.service.check_runs import (
 from rheostat.service.check_stages import (
     check_stage_verdict,
     run_check_stage,
+    run_stages,
     run_tick_checks,
     stage_suite,
 )
@@ -49,6 +50,7 @@ from rheostat.service.controller import (
     claim_plans,
     observe_plan,
     release_plans,
+    stage_work,
     tick_plan,
 )
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
@@ -267,11 +269,13 @@ __all__ = [
     "revoke_api_key",
     "run_check_stage",
     "run_checks",
+    "run_stages",
     "run_tick_checks",
     "segment_history",
     "set_rollout_percentage",
     "snapshot",
     "stage_suite",
+    "stage_work",
     "start_experiment",
     "stop_experiment",
     "tick_plan",

@@ -18,7 +18,7 @@ when nothing failed, ``fail`` (with the failed checks as evidence) otherwise, an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,13 +34,20 @@ from rheostat.checks import (
 )
 from rheostat.errors import InvalidDefinition, NotFound, ValidationError
 from rheostat.rollout import CheckStage, GateVerdict, Verdict
-from rheostat.rollout.state import PlanState
+from rheostat.rollout.state import PlanState, RunStage
 from rheostat.service.check_runs import RunOrigin, load_suite_file, run_checks
 from rheostat.service.plans import TickReport
 from rheostat.store.database import SqlStore
+from rheostat.store.records import PlanRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
-__all__ = ["check_stage_verdict", "run_check_stage", "run_tick_checks", "stage_suite"]
+__all__ = [
+    "check_stage_verdict",
+    "run_check_stage",
+    "run_stages",
+    "run_tick_checks",
+    "stage_suite",
+]
 
 _PLAN_KIND_NAMES = frozenset(kind.name for kind in PLAN_KINDS)
 _SUFFIXES = (".yaml", ".yml")
@@ -58,7 +65,18 @@ def run_tick_checks(
 
     The controller calls this once the tick's transaction has committed, with none open.
     """
-    record = report.plan
+    return run_stages(store, report.plan, report.run, checks_dir=checks_dir, environ=environ)
+
+
+def run_stages(
+    store: SqlStore,
+    record: PlanRecord,
+    runs: Sequence[RunStage],
+    *,
+    checks_dir: Path,
+    environ: Mapping[str, str],
+) -> list[CheckRun]:
+    """Run the check stages among ``runs`` of the plan ``record``; return the stored runs."""
     stages = record.state.plan.stages
     return [
         run_check_stage(
@@ -69,7 +87,7 @@ def run_tick_checks(
             checks_dir=checks_dir,
             environ=environ,
         )
-        for action in report.run
+        for action in runs
         if 0 <= action.stage < len(stages) and isinstance(stages[action.stage], CheckStage)
     ]
 
@@ -177,7 +195,7 @@ def check_stage_verdict(uow: UnitOfWork, state: PlanState, now: datetime) -> Gat
             gate="check",
             verdict=Verdict.INCONCLUSIVE,
             message=f"stage {state.stage + 1}: waiting for its check run",
-            evidence={"since": since.isoformat()},
+            evidence={"since": since.isoformat(), "awaiting_run": True},
         )
     summary = run.summary
     evidence: dict[str, Any] = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rheostat.rollout.state import Observations
+from rheostat.rollout.state import Observations, Phase, RunStage
 from rheostat.service.plan_observer import observe
 from rheostat.service.plans import TickReport, apply_tick, get_plan, locked_plan
 from rheostat.service.prometheus import MetricSources
@@ -29,6 +29,7 @@ __all__ = [
     "claim_plans",
     "observe_plan",
     "release_plans",
+    "stage_work",
     "tick_plan",
 ]
 
@@ -85,6 +86,22 @@ def apply_observation(uow: UnitOfWork, look: Look, *, owner: str) -> TickReport 
     if holder != owner or record.version != seen.version:
         return None
     return apply_tick(uow, record, look.observations, actor="controller")
+
+
+def stage_work(look: Look, report: TickReport | None) -> tuple[RunStage, ...]:
+    """The check (or backfill) stages the controller must run once this tick has committed:
+    the ones the tick started; or the current stage, still running, if the look found it
+    waiting for a run that a controller which died after its commit never made."""
+    if report is None:
+        return ()  # the lease was lost or the plan moved: whoever holds it runs it
+    if report.run:
+        return report.run
+    outcome = look.observations.stage_outcome
+    state = report.plan.state
+    waiting = outcome is not None and outcome.evidence.get("awaiting_run") is True
+    if waiting and state.phase is Phase.RUNNING and state.stage == look.plan.state.stage:
+        return (RunStage(stage=state.stage),)
+    return ()
 
 
 def tick_plan(
