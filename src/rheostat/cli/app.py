@@ -6,6 +6,7 @@ import typer
 
 from rheostat.cli import (
     alerts,
+    checks,
     controller,
     demo,
     envs,
@@ -17,6 +18,7 @@ from rheostat.cli import (
     rollbacks,
     rollouts,
     server,
+    simulate,
     webhooks,
 )
 from rheostat.cli.session import RheostatGroup
@@ -43,7 +45,9 @@ app.add_typer(rollouts.app, name="rollout")
 app.add_typer(controller.app, name="controller")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(alerts.app, name="alerts")
+app.command("check")(checks.check)
 app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("migrate-db")(server.migrate_db)
 app.command("health")(server.health)
+app.command("simulate")(simulate.simulate_plan)

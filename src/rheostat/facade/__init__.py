@@ -2,6 +2,7 @@
 
 from rheostat.facade.experiments import ABTest, ABTestManager, TestResults, TestVariant
 from rheostat.facade.flags import FeatureFlag, FeatureFlagManager
+from rheostat.facade.preflight import CheckResult, PreRolloutChecker
 from rheostat.facade.rollbacks import RollbackManager, RollbackResult, RollbackStrategy
 from rheostat.facade.rollouts import (
     RolloutManager,
@@ -13,8 +14,10 @@ from rheostat.facade.rollouts import (
 __all__ = [
     "ABTest",
     "ABTestManager",
+    "CheckResult",
     "FeatureFlag",
     "FeatureFlagManager",
+    "PreRolloutChecker",
     "RollbackManager",
     "RollbackResult",
     "RollbackStrategy",

@@ -11,7 +11,9 @@ opens it, calls as many services as its change needs, and commits once::
 Functions that change state take a keyword-only ``Change`` (actor, reason, expected version)
 and write an audit event in the same transaction; change listeners run after the commit.
 Updates that name the version they read get ``Conflict`` when it is stale, and nothing changes.
-``check_health`` is the one exception: a probe that takes the store and never raises.
+``check_health`` is the one exception: a probe that takes the store and never raises; and
+``run_checks`` / ``run_check_stage`` take the store too, since a suite runs longer than a
+transaction should stay open (they store the finished run in a transaction of their own).
 """
 
 from rheostat.flags.summary import FlagState
@@ -35,7 +37,32 @@ from rheostat.service.api_keys import (
 )
 from rheostat.service.audit import list_audit_events
 from rheostat.service.change import Change
-from rheostat.service.controller import active_plans, tick_plan
+from rheostat.service.check_probes import check_registry
+from rheostat.service.check_runs import (
+    RunOrigin,
+    get_check_run,
+    list_check_runs,
+    load_suite_file,
+    record_check_run,
+    run_checks,
+)
+from rheostat.service.check_stages import (
+    check_stage_verdict,
+    run_check_stage,
+    run_stages,
+    run_tick_checks,
+    stage_suite,
+)
+from rheostat.service.controller import (
+    Look,
+    active_plans,
+    apply_observation,
+    claim_plans,
+    observe_plan,
+    release_plans,
+    stage_work,
+    tick_plan,
+)
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
 from rheostat.service.environments import (
     create_environment,
@@ -106,6 +133,7 @@ from rheostat.service.plans import (
     reconcile,
 )
 from rheostat.service.portability import ImportMode, ImportResult, export_flags, import_flags
+from rheostat.service.prometheus import MetricSources, query_prometheus
 from rheostat.service.rollbacks import (
     DEFAULT_GRADUAL_STEPS,
     RollbackRequest,
@@ -213,8 +241,10 @@ __all__ = [
     "HealthStatus",
     "ImportMode",
     "ImportResult",
+    "Look",
     "MetricEvent",
     "MetricReceipt",
+    "MetricSources",
     "OperationsReport",
     "OutboxEvent",
     "PlanEvent",
@@ -225,6 +255,7 @@ __all__ = [
     "RollbackRecord",
     "RollbackRequest",
     "RollbackStatus",
+    "RunOrigin",
     "SegmentRecord",
     "SegmentVersion",
     "Snapshot",
@@ -238,12 +269,16 @@ __all__ = [
     "active_plans",
     "add_flag_targets",
     "alert_data",
+    "apply_observation",
     "assign_unit",
     "assignment_flags_of",
     "authenticate",
     "authorize",
     "backoff_delay",
     "check_health",
+    "check_registry",
+    "check_stage_verdict",
+    "claim_plans",
     "command_plan",
     "create_api_key",
     "create_environment",
@@ -271,6 +306,7 @@ __all__ = [
     "flag_summaries",
     "get_alert_rules",
     "get_api_key",
+    "get_check_run",
     "get_environment",
     "get_experiment",
     "get_flag",
@@ -283,6 +319,7 @@ __all__ = [
     "list_alerts",
     "list_api_keys",
     "list_audit_events",
+    "list_check_runs",
     "list_environments",
     "list_experiment_results",
     "list_experiments",
@@ -291,19 +328,24 @@ __all__ = [
     "list_segments",
     "list_webhooks",
     "load_analysis",
+    "load_suite_file",
     "metric_totals",
     "migrate_database",
     "normalize_database_url",
+    "observe_plan",
     "open_store",
     "plan_events",
     "plan_status_document",
     "put_flag",
+    "query_prometheus",
     "raise_alert",
     "reconcile",
+    "record_check_run",
     "record_conversions",
     "record_exposures",
     "record_metric_windows",
     "record_metrics",
+    "release_plans",
     "remove_flag_targets",
     "remove_webhook",
     "resolve_alert",
@@ -312,11 +354,17 @@ __all__ = [
     "rollback_data",
     "rollback_flag",
     "rollback_history",
+    "run_check_stage",
+    "run_checks",
     "run_operations",
+    "run_stages",
+    "run_tick_checks",
     "segment_history",
     "set_alert_rules",
     "set_rollout_percentage",
     "snapshot",
+    "stage_suite",
+    "stage_work",
     "start_experiment",
     "step_due_rollbacks",
     "step_rollback",

@@ -314,3 +314,7 @@ __all__ += [
     "WebhookDeliveryRow",
     "WebhookRow",
 ]
+# The checks' table, registered the same way.
+from rheostat.store.check_tables import CheckRunRow  # noqa: E402  # registers it on Base.metadata
+
+__all__ += ["CheckRunRow"]

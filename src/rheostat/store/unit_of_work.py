@@ -13,6 +13,7 @@ from rheostat.store.repositories import (
     AlertRepository,
     ApiKeyRepository,
     AuditRepository,
+    CheckRunRepository,
     EnvironmentRepository,
     ExperimentRepository,
     FlagRepository,
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.events: list[OutboxEvent] = []
         """Events this transaction emitted; the store hands them to its event listeners
         (in-process hooks) after commit. Webhooks get them from the outbox instead."""
+        self.check_runs = CheckRunRepository(session)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

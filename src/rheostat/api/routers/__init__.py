@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from rheostat.api.routers import (
     alerts,
     audit,
+    checks,
     client,
     config,
     environments,
@@ -38,5 +39,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     rollbacks.router,
     webhooks.router,
     alerts.router,
+    checks.router,
     audit.router,
 )

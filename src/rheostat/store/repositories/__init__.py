@@ -3,6 +3,7 @@
 from rheostat.store.repositories.alerts import AlertRepository
 from rheostat.store.repositories.api_keys import ApiKeyRepository
 from rheostat.store.repositories.audit import AuditRepository
+from rheostat.store.repositories.check_runs import CheckRunRepository
 from rheostat.store.repositories.environments import EnvironmentRepository
 from rheostat.store.repositories.experiments import (
     ArmExposures,
@@ -21,6 +22,7 @@ __all__ = [
     "ApiKeyRepository",
     "ArmExposures",
     "AuditRepository",
+    "CheckRunRepository",
     "DeliveryOutcome",
     "EnvironmentRepository",
     "ExperimentRepository",
