@@ -176,7 +176,8 @@ class RolloutManager:
 
     def tick(self) -> list[RolloutStatus]:
         """One controller look at every running rollout of this environment (what
-        ``rheostat controller run`` does each interval); returns their statuses."""
+        ``rheostat controller run`` does each interval); returns their statuses. For a
+        process that runs no controller: it takes no lease."""
         self._managed.refuse_forgotten()
         environment = self._managed.environment
         with self._managed.store.reading() as uow:
