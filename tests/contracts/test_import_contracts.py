@@ -44,6 +44,7 @@ TIME = "Only rheostat.clock reads the time"
 SDK = "The SDK stays light: stdlib, httpx, flags, errors"
 ROOT = "import rheostat stays light: the root module imports errors, flags, sdk"
 CYCLES = "No import cycles"
+SIGNATURES = "rheostat.webhook_signatures (for receivers) is a leaf: stdlib only"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,6 +181,12 @@ INJECTIONS = {
         # service imports store, so the two top-level packages now form a cycle too.
         broken=frozenset({LAYERS, CYCLES}),
         link="rheostat.store.mappers -> rheostat.service",
+    ),
+    "webhook signatures import httpx": Injection(
+        module="rheostat.webhook_signatures",
+        statement="import httpx",
+        broken=frozenset({SIGNATURES}),
+        link="rheostat.webhook_signatures -> httpx",
     ),
     "the checks' core opens a socket": Injection(
         module="rheostat.checks.runner",

@@ -5,6 +5,9 @@ read-only transaction, and applies the look in one write transaction (state, fla
 evidence stored together) if the lease is still held and the plan has not moved. Several
 controllers may run at once; a dead one's plans are taken over when its lease expires, and
 one that stops on SIGINT/SIGTERM (between ticks) gives its leases back at once.
+
+A second thread runs the operations round every interval: due gradual rollback steps, alert
+rules, and webhook deliveries from the outbox (``service.run_operations``).
 """
 
 from __future__ import annotations
@@ -83,8 +86,16 @@ def run(
         with connect(database_url) as store:
             try:
                 _pass(store, me)  # a broken database or schema stops it here
-                while not once and not stop.wait(interval):
+                if once:
+                    _operations(store)
+                    return
+                operations = threading.Thread(
+                    target=_operations_loop, args=(store, stop, interval), daemon=True
+                )
+                operations.start()
+                while not stop.wait(interval):
                     _pass_or_report(store, me)
+                operations.join()
             finally:
                 _release(store, me.owner)
     finally:
@@ -128,6 +139,26 @@ def _pass(store: service.SqlStore, me: _Controller) -> None:
         if runs:  # after the commit, outside any transaction: a suite may take a while
             record = report.plan if report is not None else look.plan
             service.run_stages(store, record, runs, checks_dir=me.checks_dir, environ=me.environ)
+
+
+def _operations_loop(store: service.SqlStore, stop: threading.Event, interval: float) -> None:
+    """Rollback steps, alerts and webhooks, on their own thread: a webhook receiver that
+    hangs until its timeout never delays a plan's tick."""
+    while True:
+        _operations(store)
+        if stop.wait(interval):
+            return
+
+
+def _operations(store: service.SqlStore) -> None:
+    """One round of gradual rollback steps, alert rules and webhook deliveries."""
+    try:
+        report = service.run_operations(store)
+    except StorageError as error:
+        print_error(f"operations round failed, trying again next round: {error}")
+        return
+    for line in report.errors:
+        print_error(line)
 
 
 def _release(store: service.SqlStore, owner: str) -> None:

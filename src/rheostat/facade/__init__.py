@@ -3,6 +3,13 @@
 from rheostat.facade.experiments import ABTest, ABTestManager, TestResults, TestVariant
 from rheostat.facade.flags import FeatureFlag, FeatureFlagManager
 from rheostat.facade.preflight import CheckResult, PreRolloutChecker
+from rheostat.facade.rollbacks import RollbackManager, RollbackResult, RollbackStrategy
+from rheostat.facade.rollouts import (
+    RolloutManager,
+    RolloutPhase,
+    RolloutStatus,
+    RolloutStrategy,
+)
 
 __all__ = [
     "ABTest",
@@ -11,6 +18,13 @@ __all__ = [
     "FeatureFlag",
     "FeatureFlagManager",
     "PreRolloutChecker",
+    "RollbackManager",
+    "RollbackResult",
+    "RollbackStrategy",
+    "RolloutManager",
+    "RolloutPhase",
+    "RolloutStatus",
+    "RolloutStrategy",
     "TestResults",
     "TestVariant",
 ]

@@ -17,6 +17,16 @@ transaction should stay open (they store the finished run in a transaction of th
 """
 
 from rheostat.flags.summary import FlagState
+from rheostat.service.alerts import (
+    alert_data,
+    evaluate_alerts,
+    firing_alerts,
+    get_alert_rules,
+    list_alerts,
+    raise_alert,
+    resolve_alert,
+    set_alert_rules,
+)
 from rheostat.service.api_keys import (
     authenticate,
     authorize,
@@ -61,6 +71,7 @@ from rheostat.service.environments import (
     list_environments,
     update_environment,
 )
+from rheostat.service.events import EVENT_TYPES, emit_event
 from rheostat.service.experiment_results import (
     ResultsReport,
     experiment_results,
@@ -110,6 +121,7 @@ from rheostat.service.flags import (
 )
 from rheostat.service.health import Health, HealthStatus, check_health
 from rheostat.service.metric_windows import MetricReceipt, metric_totals, record_metric_windows
+from rheostat.service.operations import OperationsReport, run_operations
 from rheostat.service.plans import (
     TickReport,
     command_plan,
@@ -122,6 +134,16 @@ from rheostat.service.plans import (
 )
 from rheostat.service.portability import ImportMode, ImportResult, export_flags, import_flags
 from rheostat.service.prometheus import MetricSources, query_prometheus
+from rheostat.service.rollbacks import (
+    DEFAULT_GRADUAL_STEPS,
+    RollbackRequest,
+    due_rollbacks,
+    rollback_data,
+    rollback_flag,
+    rollback_history,
+    step_due_rollbacks,
+    step_rollback,
+)
 from rheostat.service.segments import (
     create_segment,
     delete_segment,
@@ -138,7 +160,35 @@ from rheostat.service.status import (
     flag_summaries,
 )
 from rheostat.service.transact import transact
+from rheostat.service.webhook_dispatch import (
+    DispatchPolicy,
+    DispatchReport,
+    backoff_delay,
+    deliver_webhooks,
+)
+from rheostat.service.webhooks import (
+    create_webhook,
+    get_webhook,
+    list_webhooks,
+    remove_webhook,
+    webhook_deliveries,
+)
 from rheostat.store import SqlStore
+from rheostat.store.operations_records import (
+    AlertRecord,
+    AlertRulesRecord,
+    AlertSeverity,
+    AlertStatus,
+    CreatedWebhook,
+    DeliveryAttempt,
+    DeliveryStatus,
+    OutboxEvent,
+    RollbackMode,
+    RollbackRecord,
+    RollbackStatus,
+    Webhook,
+    WebhookDelivery,
+)
 from rheostat.store.records import (
     ApiKey,
     ApiKeyScope,
@@ -158,6 +208,12 @@ from rheostat.store.records import (
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "DEFAULT_GRADUAL_STEPS",
+    "EVENT_TYPES",
+    "AlertRecord",
+    "AlertRulesRecord",
+    "AlertSeverity",
+    "AlertStatus",
     "ApiKey",
     "ApiKeyScope",
     "Assignment",
@@ -167,6 +223,11 @@ __all__ = [
     "Change",
     "Conversion",
     "CreatedApiKey",
+    "CreatedWebhook",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "DispatchPolicy",
+    "DispatchReport",
     "Environment",
     "ExperimentChanges",
     "ExperimentRecord",
@@ -184,10 +245,16 @@ __all__ = [
     "MetricEvent",
     "MetricReceipt",
     "MetricSources",
+    "OperationsReport",
+    "OutboxEvent",
     "PlanEvent",
     "PlanRecord",
     "Receipt",
     "ResultsReport",
+    "RollbackMode",
+    "RollbackRecord",
+    "RollbackRequest",
+    "RollbackStatus",
     "RunOrigin",
     "SegmentRecord",
     "SegmentVersion",
@@ -197,13 +264,17 @@ __all__ = [
     "StoredResults",
     "TickReport",
     "UnitOfWork",
+    "Webhook",
+    "WebhookDelivery",
     "active_plans",
     "add_flag_targets",
+    "alert_data",
     "apply_observation",
     "assign_unit",
     "assignment_flags_of",
     "authenticate",
     "authorize",
+    "backoff_delay",
     "check_health",
     "check_registry",
     "check_stage_verdict",
@@ -215,18 +286,25 @@ __all__ = [
     "create_flag",
     "create_plan",
     "create_segment",
+    "create_webhook",
     "delete_environment",
     "delete_flag",
     "delete_segment",
+    "deliver_webhooks",
     "disable_flag",
+    "due_rollbacks",
     "edit_flag",
+    "emit_event",
     "enable_flag",
+    "evaluate_alerts",
     "experiment_results",
     "export_flags",
     "find_flag",
+    "firing_alerts",
     "flag_history",
     "flag_stats",
     "flag_summaries",
+    "get_alert_rules",
     "get_api_key",
     "get_check_run",
     "get_environment",
@@ -235,8 +313,10 @@ __all__ = [
     "get_flag_version",
     "get_plan",
     "get_segment",
+    "get_webhook",
     "import_flags",
     "kill_flag",
+    "list_alerts",
     "list_api_keys",
     "list_audit_events",
     "list_check_runs",
@@ -246,6 +326,7 @@ __all__ = [
     "list_flags",
     "list_plans",
     "list_segments",
+    "list_webhooks",
     "load_analysis",
     "load_suite_file",
     "metric_totals",
@@ -257,6 +338,7 @@ __all__ = [
     "plan_status_document",
     "put_flag",
     "query_prometheus",
+    "raise_alert",
     "reconcile",
     "record_check_run",
     "record_conversions",
@@ -265,18 +347,27 @@ __all__ = [
     "record_metrics",
     "release_plans",
     "remove_flag_targets",
+    "remove_webhook",
+    "resolve_alert",
     "restore_flag",
     "revoke_api_key",
+    "rollback_data",
+    "rollback_flag",
+    "rollback_history",
     "run_check_stage",
     "run_checks",
+    "run_operations",
     "run_stages",
     "run_tick_checks",
     "segment_history",
+    "set_alert_rules",
     "set_rollout_percentage",
     "snapshot",
     "stage_suite",
     "stage_work",
     "start_experiment",
+    "step_due_rollbacks",
+    "step_rollback",
     "stop_experiment",
     "tick_plan",
     "transact",
@@ -284,4 +375,5 @@ __all__ = [
     "update_experiment",
     "update_flag",
     "update_segment",
+    "webhook_deliveries",
 ]

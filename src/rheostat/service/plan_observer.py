@@ -14,8 +14,11 @@ stages get a placeholder ``pass`` (with that evidence) until the backfill engine
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import httpx
@@ -115,9 +118,25 @@ def _call(gate: CallableGate, percent: float, now: datetime) -> Outcome:
     try:
         function = _import(gate.target)
         ok = function(percent)
+        if inspect.isawaitable(ok):  # seed 001's validation_func is `async def`
+            ok = _await(ok, gate.timeout.total_seconds())
     except Exception as error:  # noqa: BLE001  # a user's callable: any failure is an error verdict
         return Outcome(ok=None, at=now, error=f"{type(error).__name__}: {error}")
     return Outcome(ok=bool(ok), at=now, detail={"target": gate.target, "percent": percent})
+
+
+def _await(awaitable: Awaitable[object], timeout_s: float) -> object:
+    """Run a coroutine to its end on a loop of its own (in a worker thread, so a caller that
+    already runs an event loop works too), or raise ``TimeoutError``."""
+
+    async def wait() -> object:
+        return await awaitable
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rheostat-gate")
+    try:
+        return pool.submit(asyncio.run, wait()).result(timeout=timeout_s)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _import(target: str) -> Callable[[float], object]:

@@ -297,6 +297,23 @@ from rheostat.store.release_tables import (  # noqa: E402  # registers them on B
 
 __all__ += ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
 
+from rheostat.store.operations_tables import (  # noqa: E402  # registers them on Base.metadata
+    AlertRow,
+    AlertRulesRow,
+    RollbackRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookRow,
+)
+
+__all__ += [
+    "AlertRow",
+    "AlertRulesRow",
+    "RollbackRow",
+    "WebhookAttemptRow",
+    "WebhookDeliveryRow",
+    "WebhookRow",
+]
 # The checks' table, registered the same way.
 from rheostat.store.check_tables import CheckRunRow  # noqa: E402  # registers it on Base.metadata
 

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from rheostat.clock import Clock
+from rheostat.store.operations_records import OutboxEvent
 from rheostat.store.repositories import (
+    AlertRepository,
     ApiKeyRepository,
     AuditRepository,
     CheckRunRepository,
@@ -17,7 +19,9 @@ from rheostat.store.repositories import (
     FlagRepository,
     MetricRepository,
     PlanRepository,
+    RollbackRepository,
     SegmentRepository,
+    WebhookRepository,
 )
 
 __all__ = ["UnitOfWork"]
@@ -30,6 +34,8 @@ class UnitOfWork:
         read_only: opened with ``SqlStore.reading``: a write in it fails.
         changed_environments: environments whose flags or segments this transaction changed;
             the store tells its change listeners after commit.
+        events: events emitted in this transaction (``service.emit_event``), for the store's
+            event listeners after commit.
     """
 
     def __init__(self, session: Session, *, clock: Clock, read_only: bool = False) -> None:
@@ -45,6 +51,12 @@ class UnitOfWork:
         self.experiments = ExperimentRepository(session, self.environments)
         self.metrics = MetricRepository(session, self.environments)
         self.plans = PlanRepository(session, self.environments)
+        self.rollbacks = RollbackRepository(session)
+        self.webhooks = WebhookRepository(session)
+        self.alerts = AlertRepository(session)
+        self.events: list[OutboxEvent] = []
+        """Events this transaction emitted; the store hands them to its event listeners
+        (in-process hooks) after commit. Webhooks get them from the outbox instead."""
         self.check_runs = CheckRunRepository(session)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from rheostat.api.routers import (
+    alerts,
     audit,
     checks,
     client,
@@ -15,7 +16,9 @@ from rheostat.api.routers import (
     keys,
     metrics,
     plans,
+    rollbacks,
     segments,
+    webhooks,
 )
 
 __all__ = ["ROUTERS"]
@@ -33,6 +36,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     keys.router,
     experiments.router,
     plans.router,
+    rollbacks.router,
+    webhooks.router,
+    alerts.router,
     checks.router,
     audit.router,
 )

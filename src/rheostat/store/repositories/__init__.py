@@ -1,5 +1,6 @@
 """One repository per aggregate. Repositories add and flush; they never commit."""
 
+from rheostat.store.repositories.alerts import AlertRepository
 from rheostat.store.repositories.api_keys import ApiKeyRepository
 from rheostat.store.repositories.audit import AuditRepository
 from rheostat.store.repositories.check_runs import CheckRunRepository
@@ -12,21 +13,27 @@ from rheostat.store.repositories.experiments import (
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
 from rheostat.store.repositories.metrics import MetricRepository
 from rheostat.store.repositories.plans import PlanRepository
+from rheostat.store.repositories.rollbacks import RollbackRepository
 from rheostat.store.repositories.segments import SegmentChange, SegmentRepository
+from rheostat.store.repositories.webhooks import DeliveryOutcome, WebhookRepository
 
 __all__ = [
+    "AlertRepository",
     "ApiKeyRepository",
     "ArmExposures",
     "AuditRepository",
     "CheckRunRepository",
+    "DeliveryOutcome",
     "EnvironmentRepository",
     "ExperimentRepository",
     "FlagChange",
     "FlagRepository",
     "MetricRepository",
     "PlanRepository",
+    "RollbackRepository",
     "SegmentChange",
     "SegmentRepository",
     "StoredFlag",
+    "WebhookRepository",
     "WindowTotals",
 ]
