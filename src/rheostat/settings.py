@@ -18,9 +18,29 @@ class Settings(BaseSettings):
             ``postgresql://`` and ``postgres://`` are rewritten to ``postgresql+psycopg://``.
         max_body_bytes: the largest request body the API accepts (``RHEOSTAT_MAX_BODY_BYTES``);
             a larger one gets 413.
+        deliver_webhooks: whether the API sends the webhook outbox in a background task after
+            a change (``RHEOSTAT_DELIVER_WEBHOOKS``); the controller loop sends it in any case.
+        checks_api_kinds: check kinds that a suite sent to ``POST /api/v1/checks/run`` may use
+            beyond checks of rheostat's own database (``RHEOSTAT_CHECKS_API_KINDS``, comma
+            separated, e.g. ``http,tcp,redis``). Empty by default: the API never runs a
+            command, imports code or reaches another host unless the operator says so.
+        checks_dir: where a release plan's ``check`` stage finds the suite files it names
+            (``RHEOSTAT_CHECKS_DIR``; ``check: [backups]`` runs ``<checks_dir>/backups.yaml``).
+        prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
+            (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
     """
 
     model_config = SettingsConfigDict(env_prefix="RHEOSTAT_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    deliver_webhooks: bool = True
+    checks_api_kinds: str = ""
+    checks_dir: str = "checks"
+
+    @property
+    def allowed_check_kinds(self) -> frozenset[str]:
+        """``checks_api_kinds`` as a set of kind names."""
+        return frozenset(name.strip() for name in self.checks_api_kinds.split(",") if name.strip())
+
+    prometheus_url: str | None = None

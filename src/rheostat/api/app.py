@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         store = service.open_store(resolved.database_url, clock=clock)
         app.state.store = store
         app.state.snapshots = service.SnapshotCache()
+        app.state.deliver_webhooks = resolved.deliver_webhooks
         try:
             yield
         finally:
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
         responses=_ERROR_RESPONSES,
     )
+    app.state.settings = resolved
     app.add_middleware(BodySizeLimit, max_bytes=resolved.max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:

@@ -98,6 +98,12 @@ def _parse_threshold(body: Mapping[str, Any], index: int, path: str) -> Gate:
     )
     if (source == "prometheus") != (query is not None):
         raise InvalidDefinition(f"{path}.query", "a prometheus source, and only it, needs a query")
+    if source == "prometheus" and max_ratio is not None:
+        raise InvalidDefinition(
+            f"{path}.max",
+            "a prometheus source has no built-in baseline: write it into the query "
+            "(e.g. `rate(x[5m]) / rate(x[5m] offset 1d)` with `max: 2`)",
+        )
     metric = parse_key(body["metric"], f"{path}.metric", "metric")
     return ThresholdGate(
         name=_name(body, path, metric),

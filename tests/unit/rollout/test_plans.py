@@ -353,6 +353,11 @@ BAD_DOCUMENTS = [
     ),
     (with_gate({"metric": "e", "max": 1, "source": "datadog"}), "gates[0].source", "one of"),
     (with_gate({"metric": "e", "max": 1, "source": "prometheus"}), "gates[0].query", "query"),
+    (
+        with_gate({"metric": "e", "max": "2x_baseline", "source": "prometheus", "query": "x"}),
+        "gates[0].max",
+        "baseline",
+    ),
     (with_gate({"metric": "e", "max": 1, "query": "up"}), "gates[0].query", "query"),
     (with_gate({"metric": "e", "max": 1, "hard": "yes"}), "gates[0].hard", "true or false"),
     (with_gate({"metric": 5, "max": 1}), "gates[0].metric", "not valid"),

@@ -101,7 +101,7 @@ def threshold_gates(draw: st.DrawFn, name: str) -> Gate:
         mode=draw(modes),
         max=draw(st.none() | st.just(high)),
         min=draw(st.just(low)),
-        max_ratio=draw(st.none() | st.floats(0.001, 1000)),
+        max_ratio=None if prometheus else draw(st.none() | st.floats(0.001, 1000)),
         source="prometheus" if prometheus else "builtin",
         query=draw(st.just("rate(errors[5m])")) if prometheus else None,
         hard=draw(st.booleans()),

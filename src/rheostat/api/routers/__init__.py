@@ -3,8 +3,10 @@
 from fastapi import APIRouter
 
 from rheostat.api.routers import (
+    alerts,
     audit,
     backfills,
+    checks,
     client,
     config,
     environments,
@@ -15,7 +17,9 @@ from rheostat.api.routers import (
     keys,
     metrics,
     plans,
+    rollbacks,
     segments,
+    webhooks,
 )
 
 __all__ = ["ROUTERS"]
@@ -34,5 +38,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     experiments.router,
     plans.router,
     backfills.router,
+    rollbacks.router,
+    webhooks.router,
+    alerts.router,
+    checks.router,
     audit.router,
 )
