@@ -35,6 +35,10 @@ STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
 EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
 ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, metrics, errors, inputs"
 SIMULATE = "rheostat.simulate is pure: stdlib, numpy, rollout, metrics, stats, errors"
+BACKFILL = "rheostat.backfill (planner) is pure: stdlib, PyYAML, errors"
+RUNNER = (
+    "rheostat.runner (backfill I/O): stdlib, SQLAlchemy, httpx, backfill, service, clock, errors"
+)
 METRICS = "rheostat.metrics (values) is pure: stdlib, errors, inputs"
 CHECKS = "rheostat.checks (the checks' core) opens no socket, file or process"
 PROBES = "rheostat.probes (network, files, processes) stay off the database"
@@ -181,6 +185,18 @@ INJECTIONS = {
         # service imports store, so the two top-level packages now form a cycle too.
         broken=frozenset({LAYERS, CYCLES}),
         link="rheostat.store.mappers -> rheostat.service",
+    ),
+    "backfill planner imports sqlalchemy": Injection(
+        module="rheostat.backfill.planning",
+        statement="import sqlalchemy",
+        broken=frozenset({BACKFILL, DATABASE}),
+        link="rheostat.backfill.planning -> sqlalchemy",
+    ),
+    "runner imports rich": Injection(
+        module="rheostat.runner.probes",
+        statement="import rich",
+        broken=frozenset({RUNNER}),
+        link="rheostat.runner.probes -> rich",
     ),
     "webhook signatures import httpx": Injection(
         module="rheostat.webhook_signatures",

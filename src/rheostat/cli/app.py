@@ -6,6 +6,7 @@ import typer
 
 from rheostat.cli import (
     alerts,
+    backfill,
     checks,
     controller,
     demo,
@@ -43,6 +44,7 @@ app.add_typer(experiments.app, name="experiment")
 app.add_typer(plans.app, name="plan")
 app.add_typer(rollouts.app, name="rollout")
 app.add_typer(controller.app, name="controller")
+app.add_typer(backfill.app, name="backfill")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(alerts.app, name="alerts")
 app.command("check")(checks.check)

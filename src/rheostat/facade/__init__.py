@@ -1,5 +1,6 @@
 """The seeds' class names as a thin facade over rheostat's services and engine."""
 
+from rheostat.facade.backfill import BackfillManager
 from rheostat.facade.experiments import ABTest, ABTestManager, TestResults, TestVariant
 from rheostat.facade.flags import FeatureFlag, FeatureFlagManager
 from rheostat.facade.preflight import CheckResult, PreRolloutChecker
@@ -14,6 +15,7 @@ from rheostat.facade.rollouts import (
 __all__ = [
     "ABTest",
     "ABTestManager",
+    "BackfillManager",
     "CheckResult",
     "FeatureFlag",
     "FeatureFlagManager",

@@ -297,6 +297,12 @@ from rheostat.store.release_tables import (  # noqa: E402  # registers them on B
 
 __all__ += ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
 
+from rheostat.store.backfill_tables import (  # noqa: E402  # registers them on Base.metadata
+    BackfillCheckpointRow,
+    BackfillJobRow,
+)
+
+__all__ += ["BackfillCheckpointRow", "BackfillJobRow"]
 from rheostat.store.operations_tables import (  # noqa: E402  # registers them on Base.metadata
     AlertRow,
     AlertRulesRow,

@@ -13,6 +13,7 @@ from rheostat.store.repositories import (
     AlertRepository,
     ApiKeyRepository,
     AuditRepository,
+    BackfillRepository,
     CheckRunRepository,
     EnvironmentRepository,
     ExperimentRepository,
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.experiments = ExperimentRepository(session, self.environments)
         self.metrics = MetricRepository(session, self.environments)
         self.plans = PlanRepository(session, self.environments)
+        self.backfills = BackfillRepository(session)
         self.rollbacks = RollbackRepository(session)
         self.webhooks = WebhookRepository(session)
         self.alerts = AlertRepository(session)

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from rheostat.api.routers import (
     alerts,
     audit,
+    backfills,
     checks,
     client,
     config,
@@ -36,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     keys.router,
     experiments.router,
     plans.router,
+    backfills.router,
     rollbacks.router,
     webhooks.router,
     alerts.router,

@@ -3,6 +3,7 @@
 from rheostat.store.repositories.alerts import AlertRepository
 from rheostat.store.repositories.api_keys import ApiKeyRepository
 from rheostat.store.repositories.audit import AuditRepository
+from rheostat.store.repositories.backfills import BackfillRepository
 from rheostat.store.repositories.check_runs import CheckRunRepository
 from rheostat.store.repositories.environments import EnvironmentRepository
 from rheostat.store.repositories.experiments import (
@@ -22,6 +23,7 @@ __all__ = [
     "ApiKeyRepository",
     "ArmExposures",
     "AuditRepository",
+    "BackfillRepository",
     "CheckRunRepository",
     "DeliveryOutcome",
     "EnvironmentRepository",
