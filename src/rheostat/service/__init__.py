@@ -37,6 +37,7 @@ from rheostat.service.api_keys import (
 )
 from rheostat.service.audit import list_audit_events
 from rheostat.service.change import Change
+from rheostat.service.check_gates import check_gate_verdict, run_gate_checks
 from rheostat.service.check_probes import check_registry
 from rheostat.service.check_runs import (
     RunOrigin,
@@ -275,6 +276,7 @@ __all__ = [
     "authenticate",
     "authorize",
     "backoff_delay",
+    "check_gate_verdict",
     "check_health",
     "check_registry",
     "check_stage_verdict",
@@ -356,6 +358,7 @@ __all__ = [
     "rollback_history",
     "run_check_stage",
     "run_checks",
+    "run_gate_checks",
     "run_operations",
     "run_stages",
     "run_tick_checks",
