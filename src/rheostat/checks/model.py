@@ -215,7 +215,9 @@ class CheckRun:
         results: one per check, in the suite's order.
         source: who ran it: ``cli``, ``api``, ``plan`` or ``python``.
         actor: the API key's name, the CLI user, ``controller``.
-        environment, plan, stage: for a plan's ``check`` stage (``stage`` 0-based), else None.
+        environment, plan, stage: for a plan's ``check`` stage (``stage`` 0-based), else None;
+            a plan's check gate has its environment and plan, no stage, and the gate as
+            ``suite``.
         started_at, finished_at: when it ran.
     """
 

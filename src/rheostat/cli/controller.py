@@ -135,10 +135,15 @@ def _pass(store: service.SqlStore, me: _Controller) -> None:
             continue  # deleted since the claim
         if report is not None and report.changed:
             show(format_tick(report))
+        if report is None:
+            continue  # the lease was lost or the plan moved: whoever holds it runs its checks
+        # After the commit, outside any transaction: a suite may take a while.
         runs = service.stage_work(look, report)
-        if runs:  # after the commit, outside any transaction: a suite may take a while
-            record = report.plan if report is not None else look.plan
-            service.run_stages(store, record, runs, checks_dir=me.checks_dir, environ=me.environ)
+        if runs:
+            service.run_stages(
+                store, report.plan, runs, checks_dir=me.checks_dir, environ=me.environ
+            )
+        service.run_gate_checks(store, report.plan, checks_dir=me.checks_dir, environ=me.environ)
 
 
 def _operations_loop(store: service.SqlStore, stop: threading.Event, interval: float) -> None:

@@ -182,11 +182,12 @@ def _parse_holdback(body: Mapping[str, Any], index: int, path: str) -> Gate:
 
 
 def _parse_checks(body: Mapping[str, Any], index: int, path: str) -> Gate:
-    check_fields(body, {"name", "checks", "mode"}, path)
+    check_fields(body, {"name", "checks", "mode", "every"}, path)
     return CheckGate(
         name=_name(body, path, f"checks-{index}"),
         checks=parse_keys(body["checks"], f"{path}.checks", "check"),
         mode=_mode(body, path, GateMode.PAUSE),
+        every=parse_duration(body.get("every", 60), f"{path}.every"),
     )
 
 
@@ -261,7 +262,12 @@ def dump_gate(gate: Gate) -> dict[str, Any]:
                 "hard": gate.hard,
             }
         case CheckGate():
-            return {"name": gate.name, "checks": list(gate.checks), "mode": gate.mode.value}
+            return {
+                "name": gate.name,
+                "checks": list(gate.checks),
+                "mode": gate.mode.value,
+                "every": format_duration(gate.every),
+            }
         case CallableGate():
             return {
                 "name": gate.name,

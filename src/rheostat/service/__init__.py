@@ -52,6 +52,7 @@ from rheostat.service.backfills import (
     register_backfill,
 )
 from rheostat.service.change import Change
+from rheostat.service.check_gates import check_gate_verdict, run_gate_checks
 from rheostat.service.check_probes import check_registry
 from rheostat.service.check_runs import (
     RunOrigin,
@@ -299,6 +300,7 @@ __all__ = [
     "backfill_checkpoints",
     "backfill_status_document",
     "backoff_delay",
+    "check_gate_verdict",
     "check_health",
     "check_registry",
     "check_stage_verdict",
@@ -388,6 +390,7 @@ __all__ = [
     "rollback_history",
     "run_check_stage",
     "run_checks",
+    "run_gate_checks",
     "run_operations",
     "run_stages",
     "run_tick_checks",

@@ -43,6 +43,7 @@ from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "check_stage_verdict",
+    "named_suite",
     "run_check_stage",
     "run_stages",
     "run_tick_checks",
@@ -142,16 +143,38 @@ def stage_suite(
 ) -> tuple[Suite, tuple[CheckResult, ...]]:
     """The suite a check stage names, and a failed result for each name that cannot run (a
     missing or invalid suite file), so the stage fails with the reason instead of waiting."""
+    return named_suite(
+        stage.checks,
+        suite=f"{plan}.stage-checks",
+        environment=environment,
+        plan=plan,
+        checks_dir=checks_dir,
+        environ=environ,
+    )
+
+
+def named_suite(
+    names: Sequence[str],
+    *,
+    suite: str,
+    environment: str,
+    plan: str,
+    checks_dir: Path,
+    environ: Mapping[str, str],
+) -> tuple[Suite, tuple[CheckResult, ...]]:
+    """The suite ``suite`` of the checks a plan names (a check stage's or a check gate's):
+    plan checks and suite files (module docstring), and a failed result for each name that
+    cannot run."""
     checks: list[CheckSpec] = []
     problems: list[CheckResult] = []
-    for index, name in enumerate(stage.checks):
+    for index, name in enumerate(names):
         path = f"check[{index}]"
         if name in _PLAN_KIND_NAMES:
             params = BUILTIN_KINDS[name].read({"environment": environment, "plan": plan}, path)
             checks.append(CheckSpec(name=name, kind=name, params=params, path=path))
             continue
         try:
-            suite = load_suite_file(_suite_path(checks_dir, name), environ=environ)
+            found = load_suite_file(_suite_path(checks_dir, name), environ=environ)
         except (NotFound, InvalidDefinition) as error:
             problems.append(
                 CheckResult(
@@ -172,9 +195,9 @@ def stage_suite(
                 severity=check.severity,
                 path=f"{name}:{check.path}",
             )
-            for check in suite.checks
+            for check in found.checks
         )
-    return Suite(name=f"{plan}.stage-checks", checks=tuple(checks)), tuple(problems)
+    return Suite(name=suite, checks=tuple(checks)), tuple(problems)
 
 
 def _suite_path(checks_dir: Path, name: str) -> Path:

@@ -5,7 +5,8 @@ windows, the assignment check) are judged by the pure ``rheostat.rollout.looks``
 totals of the store's metric windows since the stage began; HTTP probes and callables run
 here with their timeout (a failure is an ``error``, never a pass).
 
-* Check-suite gates need the checks of issue 11: until then they answer ``error``.
+* A check-suite gate reads the newest run the controller stored for it since the stage began
+  (``check_gates``): the suites run after the tick, never in a look.
 * A Prometheus threshold source is one PromQL query per look (``service.prometheus``).
 
 A ``check`` stage's outcome is its newest stored check run (``check_stages``); ``backfill``
@@ -40,6 +41,7 @@ from rheostat.rollout import (
 )
 from rheostat.rollout.looks import Totals, observations
 from rheostat.rollout.state import Observations, PlanState
+from rheostat.service.check_gates import check_gate_verdict
 from rheostat.service.check_stages import check_stage_verdict
 from rheostat.service.prometheus import MetricSources, query_prometheus
 from rheostat.store.unit_of_work import UnitOfWork
@@ -63,12 +65,14 @@ def observe(
         state,
         now,
         totals_of=totals_of,
-        judge=lambda gate: _judge(state, gate, now, reachable),
+        judge=lambda gate: _judge(uow, state, gate, now, reachable),
         stage_outcome=_stage_outcome(uow, state, now),
     )
 
 
-def _judge(state: PlanState, gate: Gate, now: datetime, sources: MetricSources) -> GateVerdict:
+def _judge(
+    uow: UnitOfWork, state: PlanState, gate: Gate, now: datetime, sources: MetricSources
+) -> GateVerdict:
     """The gates that do not read the built-in metric windows."""
     if isinstance(gate, ThresholdGate):
         if gate.source == "prometheus" and gate.query is not None:
@@ -82,8 +86,7 @@ def _judge(state: PlanState, gate: Gate, now: datetime, sources: MetricSources) 
     if isinstance(gate, CallableGate):
         return assess_outcome(gate, _call(gate, state.exposure.percent, now))
     if isinstance(gate, CheckGate):
-        missing = Outcome(ok=None, at=now, error="check suites arrive with the data issue (11)")
-        return assess_outcome(gate, missing)
+        return check_gate_verdict(uow, state, gate, now)
     return GateVerdict(gate=gate.name, verdict=Verdict.ERROR, message="judged from metric windows")
 
 

@@ -16,7 +16,8 @@ __all__ = ["CheckRunRow"]
 class CheckRunRow(Base):
     """``check_runs``: a suite's run: who ran it, its status, and (``document``) the suite as
     it ran with every check's result. A plan's ``check`` stage names its plan and stage, so the
-    next tick finds the verdict."""
+    next tick finds the verdict; a plan's check gate names its plan, no stage, and the gate
+    as its ``suite``."""
 
     __tablename__ = "check_runs"
     __table_args__ = (Index("ix_check_runs_plan_stage", "environment", "plan", "stage"),)

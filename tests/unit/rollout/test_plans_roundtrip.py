@@ -123,7 +123,7 @@ def gate_kinds(name: str) -> st.SearchStrategy[Gate]:
             min_n=st.integers(1, 10**6),
             hard=st.booleans(),
         ),
-        st.builds(CheckGate, name=st.just(name), checks=key_lists, mode=modes),
+        st.builds(CheckGate, name=st.just(name), checks=key_lists, mode=modes, every=durations),
         st.builds(
             CallableGate,
             name=st.just(name),

@@ -71,6 +71,28 @@ class CheckRunRepository:
         row = self._session.scalars(statement).first()
         return None if row is None else _run(row)
 
+    def latest_for_gate(
+        self, environment: str, plan: str, gate: str, *, since: datetime | None = None
+    ) -> CheckRun | None:
+        """The newest run of a plan's check gate (source ``plan``, no stage, the suite named
+        after the gate), started at or after ``since`` when given."""
+        statement = (
+            select(CheckRunRow)
+            .where(
+                CheckRunRow.environment == environment,
+                CheckRunRow.plan == plan,
+                CheckRunRow.stage.is_(None),
+                CheckRunRow.source == "plan",
+                CheckRunRow.suite == gate,
+            )
+            .order_by(CheckRunRow.id.desc())
+            .limit(1)
+        )
+        if since is not None:
+            statement = statement.where(CheckRunRow.started_at >= since)
+        row = self._session.scalars(statement).first()
+        return None if row is None else _run(row)
+
 
 def _run(row: CheckRunRow) -> CheckRun:
     document = row.document
