@@ -2,6 +2,8 @@
 
 Run it with the bench interpreter (``.bench-venv``, which has rheostat and the peer SDKs);
 arguments go to the flag benchmark (``--repeats``, ``--min-time``, ``--only``, ``--json``).
+``make bench BENCH_ARGS="backfill ..."`` runs the backfill benchmark on PostgreSQL instead
+(``benchmarks/backfill.py``: ``--postgres-url``, ``--rows``, ``--json``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import flag_eval  # noqa: E402  # needs HERE on the path first
 
 def main() -> int:
     """Run every benchmark; the exit code is the first failure's, else 0."""
+    if sys.argv[1:2] == ["backfill"]:
+        import backfill  # only this benchmark needs psycopg and a server
+
+        return backfill.main(sys.argv[2:])
     status = flag_eval.main(sys.argv[1:])
     print(f"\n{'=' * 100}\ndelivery.py\n", flush=True)
     delivery = HERE / "delivery.py"

@@ -24,6 +24,16 @@ class Settings(BaseSettings):
             (``RHEOSTAT_STREAM_POLL_S``), to catch writers it cannot hear (the CLI on SQLite).
         stream_max_s: how long one SSE connection lasts before the server ends it
             (``RHEOSTAT_STREAM_MAX_S``); clients resume from their revision elsewhere.
+        deliver_webhooks: whether the API sends the webhook outbox in a background task after
+            a change (``RHEOSTAT_DELIVER_WEBHOOKS``); the controller loop sends it in any case.
+        checks_api_kinds: check kinds that a suite sent to ``POST /api/v1/checks/run`` may use
+            beyond checks of rheostat's own database (``RHEOSTAT_CHECKS_API_KINDS``, comma
+            separated, e.g. ``http,tcp,redis``). Empty by default: the API never runs a
+            command, imports code or reaches another host unless the operator says so.
+        checks_dir: where a release plan's ``check`` stage finds the suite files it names
+            (``RHEOSTAT_CHECKS_DIR``; ``check: [backups]`` runs ``<checks_dir>/backups.yaml``).
+        prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
+            (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
     """
 
     model_config = SettingsConfigDict(env_prefix="RHEOSTAT_", extra="ignore")
@@ -33,3 +43,13 @@ class Settings(BaseSettings):
     stream_keepalive_s: float = Field(default=15.0, gt=0, le=3600)
     stream_poll_s: float = Field(default=1.0, gt=0, le=3600)
     stream_max_s: float = Field(default=900.0, gt=0, le=86_400)
+    deliver_webhooks: bool = True
+    checks_api_kinds: str = ""
+    checks_dir: str = "checks"
+
+    @property
+    def allowed_check_kinds(self) -> frozenset[str]:
+        """``checks_api_kinds`` as a set of kind names."""
+        return frozenset(name.strip() for name in self.checks_api_kinds.split(",") if name.strip())
+
+    prometheus_url: str | None = None

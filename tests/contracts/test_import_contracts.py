@@ -33,14 +33,22 @@ DATABASE = "Only the store imports database libraries"
 FLAGS = "rheostat.flags is pure: stdlib, mmh3, PyYAML, errors, inputs"
 STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
 EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
-ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, errors, inputs"
+ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, metrics, errors, inputs"
+SIMULATE = "rheostat.simulate is pure: stdlib, numpy, rollout, metrics, stats, errors"
+BACKFILL = "rheostat.backfill (planner) is pure: stdlib, PyYAML, errors"
+RUNNER = (
+    "rheostat.runner (backfill I/O): stdlib, SQLAlchemy, httpx, backfill, service, clock, errors"
+)
 METRICS = "rheostat.metrics (values) is pure: stdlib, errors, inputs"
+CHECKS = "rheostat.checks (the checks' core) opens no socket, file or process"
+PROBES = "rheostat.probes (network, files, processes) stay off the database"
 INPUTS = "rheostat.inputs (rules for text that comes in) is pure: stdlib, errors"
 LEAVES = "rheostat.errors and rheostat.clock are leaves: stdlib only"
 TIME = "Only rheostat.clock reads the time"
 SDK = "The SDK stays light: stdlib, httpx, flags, errors, clock, metric values"
 ROOT = "import rheostat stays light: the root module imports errors, flags, sdk"
 CYCLES = "No import cycles"
+SIGNATURES = "rheostat.webhook_signatures (for receivers) is a leaf: stdlib only"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,6 +129,12 @@ INJECTIONS = {
         broken=frozenset({ROLLOUT}),
         link="rheostat.rollout.model -> httpx",
     ),
+    "simulate reads the wall clock": Injection(
+        module="rheostat.simulate.runs",
+        statement="import time",
+        broken=frozenset({SIMULATE, TIME}),
+        link="rheostat.simulate.runs -> time",
+    ),
     "metrics imports sqlalchemy": Injection(
         module="rheostat.metrics.windows",
         statement="import sqlalchemy",
@@ -171,6 +185,43 @@ INJECTIONS = {
         # service imports store, so the two top-level packages now form a cycle too.
         broken=frozenset({LAYERS, CYCLES}),
         link="rheostat.store.mappers -> rheostat.service",
+    ),
+    "backfill planner imports sqlalchemy": Injection(
+        module="rheostat.backfill.planning",
+        statement="import sqlalchemy",
+        broken=frozenset({BACKFILL, DATABASE}),
+        link="rheostat.backfill.planning -> sqlalchemy",
+    ),
+    "runner imports rich": Injection(
+        module="rheostat.runner.probes",
+        statement="import rich",
+        broken=frozenset({RUNNER}),
+        link="rheostat.runner.probes -> rich",
+    ),
+    "webhook signatures import httpx": Injection(
+        module="rheostat.webhook_signatures",
+        statement="import httpx",
+        broken=frozenset({SIGNATURES}),
+        link="rheostat.webhook_signatures -> httpx",
+    ),
+    "the checks' core opens a socket": Injection(
+        module="rheostat.checks.runner",
+        statement="import socket",
+        broken=frozenset({CHECKS}),
+        link="rheostat.checks.runner -> socket",
+    ),
+    "the checks' core imports its probes": Injection(
+        module="rheostat.checks.model",
+        statement="import rheostat.probes",
+        # the probes import the core, so a cycle as well
+        broken=frozenset({CHECKS, CYCLES}),
+        link="rheostat.checks.model -> rheostat.probes",
+    ),
+    "probes import sqlalchemy": Injection(
+        module="rheostat.probes.web",
+        statement="import sqlalchemy",
+        broken=frozenset({PROBES, DATABASE}),
+        link="rheostat.probes.web -> sqlalchemy",
     ),
     "the root package imports rheostat.service": Injection(
         module="rheostat",

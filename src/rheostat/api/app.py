@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         hub = StreamHub(store, app.state.snapshots, poll_interval_s=resolved.stream_poll_s)
         app.state.stream_hub = hub
         await hub.start()
+        app.state.deliver_webhooks = resolved.deliver_webhooks
         try:
             yield
         finally:
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
         responses=_ERROR_RESPONSES,
     )
+    app.state.settings = resolved
     app.add_middleware(BodySizeLimit, max_bytes=resolved.max_body_bytes)
     install_error_handlers(app)
     for router in ROUTERS:

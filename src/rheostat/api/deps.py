@@ -68,11 +68,18 @@ SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITING_READS = frozenset({"/api/v1/experiments/{key}/results"})
 """GET routes that store what they compute (experiment results are stored when computed)."""
+_OWN_WRITES = frozenset({"/api/v1/checks/run"})
+"""POST routes whose work outlasts a transaction (a check suite runs up to its timeouts):
+the request's transaction only reads (authentication), and the service stores the result in
+a short transaction of its own. A read-write one held meanwhile would, on SQLite, hold the
+write lock for the whole run, and block the service's own write."""
 
 
 def _is_read(request: Request) -> bool:
     route = request.scope.get("route")
     path = getattr(route, "path", None)
+    if path in _OWN_WRITES:
+        return True
     return request.method in _READ_METHODS and path not in _WRITING_READS
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from rheostat.cli import (
+    alerts,
+    backfill,
+    checks,
     controller,
     demo,
     envs,
@@ -13,8 +16,11 @@ from rheostat.cli import (
     keys,
     plans,
     portability,
+    rollbacks,
     rollouts,
     server,
+    simulate,
+    webhooks,
 )
 from rheostat.cli.session import RheostatGroup
 
@@ -29,6 +35,8 @@ app = typer.Typer(
 )
 flags.app.command("import")(portability.import_flags)
 flags.app.command("export")(portability.export_flags)
+flags.app.command("rollback")(rollbacks.rollback_flag)
+flags.app.command("rollbacks")(rollbacks.rollback_history)
 app.add_typer(flags.app, name="flags")
 app.add_typer(envs.app, name="env")
 app.add_typer(keys.app, name="keys")
@@ -36,7 +44,12 @@ app.add_typer(experiments.app, name="experiment")
 app.add_typer(plans.app, name="plan")
 app.add_typer(rollouts.app, name="rollout")
 app.add_typer(controller.app, name="controller")
+app.add_typer(backfill.app, name="backfill")
+app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(alerts.app, name="alerts")
+app.command("check")(checks.check)
 app.command("demo")(demo.demo)
 app.command("serve")(server.serve)
 app.command("migrate-db")(server.migrate_db)
 app.command("health")(server.health)
+app.command("simulate")(simulate.simulate_plan)

@@ -260,11 +260,17 @@ def format_health(health: Health) -> Group:
         ("database", health.database),
         ("schema", health.schema_revision or "-"),
         ("kill switches", f"{health.kill_switches_engaged} engaged"),
+        ("running plans", str(len(health.running_plans))),
+        ("firing alerts", str(len(health.firing_alerts))),
+        ("gradual rollbacks", f"{health.running_rollbacks} stepping down"),
     )
     parts: list[RenderableType] = [facts]
     if health.error:
         parts.append(Text(health.error, style="red"))
     parts.append(_kill_switch_table(health.kill_switches))
+    for alert in health.firing_alerts:
+        style = "bold red" if alert["severity"] == "critical" else "yellow"
+        parts.append(Text(f"{alert['severity']}: {alert['message']}", style=style))
     return Group(*parts)
 
 

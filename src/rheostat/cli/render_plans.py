@@ -96,7 +96,7 @@ def _gate(gate: Gate) -> tuple[str, str]:
         breaker = " (circuit breaker)" if gate.hard else ""
         return "threshold", f"{gate.metric} {' and '.join(limits)}{breaker}"
     if isinstance(gate, CheckGate):
-        return "checks", ", ".join(gate.checks)
+        return "checks", f"{', '.join(gate.checks)} (every {gate.every.total_seconds():g}s)"
     if isinstance(gate, CallableGate):
         return "callable", gate.target
     assert isinstance(gate, HttpGate)  # noqa: S101  # the Gate union is exhausted

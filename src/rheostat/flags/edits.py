@@ -17,9 +17,12 @@ from rheostat.flags.summary import catch_all_index, first_variant_serving
 
 __all__ = [
     "HOLDBACK",
+    "ROLLBACK_RULE",
     "bool_variants",
+    "current_exposure",
     "with_enabled",
     "with_exposure",
+    "with_rollback_targets",
     "with_rollout",
     "with_targets_added",
     "with_targets_removed",
@@ -207,3 +210,76 @@ def _merged(existing: Iterable[str], added: Iterable[str]) -> list[str]:
             listed.add(item)
             merged.append(item)
     return merged
+
+
+def current_exposure(definition: Definition, key: str) -> tuple[float, float, tuple[str, ...]]:
+    """Return a bool flag's exposure: on percent, holdback percent and ring segments.
+
+    A ring (``with_exposure`` with segments) is read from its rule; otherwise the catch-all
+    split (or the default variant: 100 % when it is the on variant) gives the shares.
+
+    Raises:
+        ValidationError: not an on/off flag.
+    """
+    on, _ = bool_variants(definition, key)
+    ring = next((r for r in definition.get("rules", []) if r.get("name") == _RING_RULE), None)
+    if ring is not None:
+        split = ring.get("serve", {}).get("split", {})
+        segments = tuple(str(v) for c in ring.get("when", []) for v in c.get("values", []))
+        return float(split.get(on, 0.0)), float(split.get(HOLDBACK, 0.0)), segments
+    index = catch_all_index(definition)
+    serve = definition.get("default") if index is None else definition["rules"][index]["serve"]
+    if isinstance(serve, Mapping):
+        split = serve.get("split", {})
+        return float(split.get(on, 0.0)), float(split.get(HOLDBACK, 0.0)), ()
+    return (100.0 if serve == on else 0.0), 0.0, ()
+
+
+ROLLBACK_RULE = "rollback:targeted"
+"""The rule a targeted rollback adds first: listed organisations get the off variant."""
+
+
+def with_rollback_targets(
+    definition: Definition,
+    key: str,
+    *,
+    users: Iterable[str] = (),
+    groups: Iterable[str] = (),
+    orgs: Iterable[str] = (),
+    org_attribute: str = "org_id",
+) -> dict[str, Any]:
+    """Return ``definition`` serving the off variant to these users, groups and organisations.
+
+    Users and groups go into the off variant's target, placed first and removed from every
+    other target, so they win over any allow-list. Organisations get a rule before all others
+    (``org_attribute in orgs`` serves off); targets come before rules, so a user or group
+    allow-listed "on" keeps it unless named here too. Everyone else keeps what they had.
+
+    Raises:
+        ValidationError: not an on/off flag.
+    """
+    _, off = bool_variants(definition, key)
+    user_list, group_list, org_list = list(users), list(groups), list(orgs)
+    edited = with_targets_removed(definition, users=user_list, groups=group_list)
+    targets = list(edited.get("targets", []))
+    existing = next((t for t in targets if t.get("variant") == off), None)
+    if existing is not None:
+        targets.remove(existing)
+    target = existing or {"variant": off, "keys": [], "groups": []}
+    target = {
+        **target,
+        "keys": _merged(target.get("keys", []), user_list),
+        "groups": _merged(target.get("groups", []), group_list),
+    }
+    if target["keys"] or target["groups"]:
+        targets.insert(0, target)
+    edited["targets"] = targets
+    if org_list:
+        rules = list(edited.get("rules", []))
+        rule = next((r for r in rules if r.get("name") == ROLLBACK_RULE), None)
+        listed = [] if rule is None else rule["when"][0].get("values", [])
+        rules = [r for r in rules if r.get("name") != ROLLBACK_RULE]
+        condition = {"attribute": org_attribute, "op": "in", "values": _merged(listed, org_list)}
+        rules.insert(0, {"name": ROLLBACK_RULE, "when": [condition], "serve": off})
+        edited["rules"] = rules
+    return edited

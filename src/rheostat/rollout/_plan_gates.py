@@ -98,6 +98,12 @@ def _parse_threshold(body: Mapping[str, Any], index: int, path: str) -> Gate:
     )
     if (source == "prometheus") != (query is not None):
         raise InvalidDefinition(f"{path}.query", "a prometheus source, and only it, needs a query")
+    if source == "prometheus" and max_ratio is not None:
+        raise InvalidDefinition(
+            f"{path}.max",
+            "a prometheus source has no built-in baseline: write it into the query "
+            "(e.g. `rate(x[5m]) / rate(x[5m] offset 1d)` with `max: 2`)",
+        )
     metric = parse_key(body["metric"], f"{path}.metric", "metric")
     return ThresholdGate(
         name=_name(body, path, metric),
@@ -176,11 +182,12 @@ def _parse_holdback(body: Mapping[str, Any], index: int, path: str) -> Gate:
 
 
 def _parse_checks(body: Mapping[str, Any], index: int, path: str) -> Gate:
-    check_fields(body, {"name", "checks", "mode"}, path)
+    check_fields(body, {"name", "checks", "mode", "every"}, path)
     return CheckGate(
         name=_name(body, path, f"checks-{index}"),
         checks=parse_keys(body["checks"], f"{path}.checks", "check"),
         mode=_mode(body, path, GateMode.PAUSE),
+        every=parse_duration(body.get("every", 60), f"{path}.every"),
     )
 
 
@@ -255,7 +262,12 @@ def dump_gate(gate: Gate) -> dict[str, Any]:
                 "hard": gate.hard,
             }
         case CheckGate():
-            return {"name": gate.name, "checks": list(gate.checks), "mode": gate.mode.value}
+            return {
+                "name": gate.name,
+                "checks": list(gate.checks),
+                "mode": gate.mode.value,
+                "every": format_duration(gate.every),
+            }
         case CallableGate():
             return {
                 "name": gate.name,

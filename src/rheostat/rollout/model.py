@@ -207,11 +207,16 @@ class HoldbackGate:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckGate:
-    """A pre-flight check suite run as a gate at every look."""
+    """A pre-flight check suite run as a gate while any exposure is on.
+
+    The controller runs the suite after a pass's tick, at most once per ``every`` (0: every
+    pass), and stores it as a check run; each look judges the newest run of the stage.
+    """
 
     name: str
     checks: tuple[str, ...]
     mode: GateMode = GateMode.PAUSE
+    every: timedelta = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,10 +11,22 @@ opens it, calls as many services as its change needs, and commits once::
 Functions that change state take a keyword-only ``Change`` (actor, reason, expected version)
 and write an audit event in the same transaction; change listeners run after the commit.
 Updates that name the version they read get ``Conflict`` when it is stale, and nothing changes.
-``check_health`` is the one exception: a probe that takes the store and never raises.
+``check_health`` is the one exception: a probe that takes the store and never raises; and
+``run_checks`` / ``run_check_stage`` take the store too, since a suite runs longer than a
+transaction should stay open (they store the finished run in a transaction of their own).
 """
 
 from rheostat.flags.summary import FlagState
+from rheostat.service.alerts import (
+    alert_data,
+    evaluate_alerts,
+    firing_alerts,
+    get_alert_rules,
+    list_alerts,
+    raise_alert,
+    resolve_alert,
+    set_alert_rules,
+)
 from rheostat.service.api_keys import (
     authenticate,
     authorize,
@@ -24,8 +36,49 @@ from rheostat.service.api_keys import (
     revoke_api_key,
 )
 from rheostat.service.audit import list_audit_events
+from rheostat.service.backfills import (
+    BACKFILL_STATUSES,
+    BackfillDefinition,
+    BackfillProgress,
+    backfill_checkpoints,
+    backfill_status_document,
+    claim_backfill,
+    finish_backfill,
+    get_backfill,
+    list_backfills,
+    pause_backfill,
+    record_backfill_progress,
+    record_backfill_verify,
+    register_backfill,
+)
 from rheostat.service.change import Change
-from rheostat.service.controller import active_plans, tick_plan
+from rheostat.service.check_gates import check_gate_verdict, run_gate_checks
+from rheostat.service.check_probes import check_registry
+from rheostat.service.check_runs import (
+    RunOrigin,
+    get_check_run,
+    list_check_runs,
+    load_suite_file,
+    record_check_run,
+    run_checks,
+)
+from rheostat.service.check_stages import (
+    check_stage_verdict,
+    run_check_stage,
+    run_stages,
+    run_tick_checks,
+    stage_suite,
+)
+from rheostat.service.controller import (
+    Look,
+    active_plans,
+    apply_observation,
+    claim_plans,
+    observe_plan,
+    release_plans,
+    stage_work,
+    tick_plan,
+)
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
 from rheostat.service.delivery import Heartbeat, Reach, SdkProcess, flag_reach, record_heartbeat
 from rheostat.service.environments import (
@@ -35,6 +88,7 @@ from rheostat.service.environments import (
     list_environments,
     update_environment,
 )
+from rheostat.service.events import EVENT_TYPES, emit_event
 from rheostat.service.experiment_results import (
     ResultsReport,
     experiment_results,
@@ -84,6 +138,7 @@ from rheostat.service.flags import (
 )
 from rheostat.service.health import Health, HealthStatus, check_health
 from rheostat.service.metric_windows import MetricReceipt, metric_totals, record_metric_windows
+from rheostat.service.operations import OperationsReport, run_operations
 from rheostat.service.plans import (
     TickReport,
     command_plan,
@@ -95,6 +150,17 @@ from rheostat.service.plans import (
     reconcile,
 )
 from rheostat.service.portability import ImportMode, ImportResult, export_flags, import_flags
+from rheostat.service.prometheus import MetricSources, query_prometheus
+from rheostat.service.rollbacks import (
+    DEFAULT_GRADUAL_STEPS,
+    RollbackRequest,
+    due_rollbacks,
+    rollback_data,
+    rollback_flag,
+    rollback_history,
+    step_due_rollbacks,
+    step_rollback,
+)
 from rheostat.service.segments import (
     create_segment,
     delete_segment,
@@ -111,13 +177,43 @@ from rheostat.service.status import (
     flag_summaries,
 )
 from rheostat.service.transact import transact
+from rheostat.service.webhook_dispatch import (
+    DispatchPolicy,
+    DispatchReport,
+    backoff_delay,
+    deliver_webhooks,
+)
+from rheostat.service.webhooks import (
+    create_webhook,
+    get_webhook,
+    list_webhooks,
+    remove_webhook,
+    webhook_deliveries,
+)
 from rheostat.store import SqlStore
 from rheostat.store.notifications import ChangeFeed
+from rheostat.store.operations_records import (
+    AlertRecord,
+    AlertRulesRecord,
+    AlertSeverity,
+    AlertStatus,
+    CreatedWebhook,
+    DeliveryAttempt,
+    DeliveryStatus,
+    OutboxEvent,
+    RollbackMode,
+    RollbackRecord,
+    RollbackStatus,
+    Webhook,
+    WebhookDelivery,
+)
 from rheostat.store.records import (
     ApiKey,
     ApiKeyScope,
     AuditAction,
     AuditEvent,
+    BackfillCheckpoint,
+    BackfillRecord,
     CreatedApiKey,
     Environment,
     ExperimentRecord,
@@ -132,16 +228,32 @@ from rheostat.store.records import (
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "BACKFILL_STATUSES",
+    "DEFAULT_GRADUAL_STEPS",
+    "EVENT_TYPES",
+    "AlertRecord",
+    "AlertRulesRecord",
+    "AlertSeverity",
+    "AlertStatus",
     "ApiKey",
     "ApiKeyScope",
     "Assignment",
     "AssignmentFlags",
     "AuditAction",
     "AuditEvent",
+    "BackfillCheckpoint",
+    "BackfillDefinition",
+    "BackfillProgress",
+    "BackfillRecord",
     "Change",
     "ChangeFeed",
     "Conversion",
     "CreatedApiKey",
+    "CreatedWebhook",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "DispatchPolicy",
+    "DispatchReport",
     "Environment",
     "ExperimentChanges",
     "ExperimentRecord",
@@ -156,13 +268,22 @@ __all__ = [
     "Heartbeat",
     "ImportMode",
     "ImportResult",
+    "Look",
     "MetricEvent",
     "MetricReceipt",
+    "MetricSources",
+    "OperationsReport",
+    "OutboxEvent",
     "PlanEvent",
     "PlanRecord",
     "Reach",
     "Receipt",
     "ResultsReport",
+    "RollbackMode",
+    "RollbackRecord",
+    "RollbackRequest",
+    "RollbackStatus",
+    "RunOrigin",
     "SdkProcess",
     "SegmentRecord",
     "SegmentVersion",
@@ -172,13 +293,25 @@ __all__ = [
     "StoredResults",
     "TickReport",
     "UnitOfWork",
+    "Webhook",
+    "WebhookDelivery",
     "active_plans",
     "add_flag_targets",
+    "alert_data",
+    "apply_observation",
     "assign_unit",
     "assignment_flags_of",
     "authenticate",
     "authorize",
+    "backfill_checkpoints",
+    "backfill_status_document",
+    "backoff_delay",
+    "check_gate_verdict",
     "check_health",
+    "check_registry",
+    "check_stage_verdict",
+    "claim_backfill",
+    "claim_plans",
     "command_plan",
     "create_api_key",
     "create_environment",
@@ -186,58 +319,99 @@ __all__ = [
     "create_flag",
     "create_plan",
     "create_segment",
+    "create_webhook",
     "delete_environment",
     "delete_flag",
     "delete_segment",
+    "deliver_webhooks",
     "disable_flag",
+    "due_rollbacks",
     "edit_flag",
+    "emit_event",
     "enable_flag",
+    "evaluate_alerts",
     "experiment_results",
     "export_flags",
     "find_flag",
+    "finish_backfill",
+    "firing_alerts",
     "flag_history",
     "flag_reach",
     "flag_stats",
     "flag_summaries",
+    "get_alert_rules",
     "get_api_key",
+    "get_backfill",
+    "get_check_run",
     "get_environment",
     "get_experiment",
     "get_flag",
     "get_flag_version",
     "get_plan",
     "get_segment",
+    "get_webhook",
     "import_flags",
     "kill_flag",
+    "list_alerts",
     "list_api_keys",
     "list_audit_events",
+    "list_backfills",
+    "list_check_runs",
     "list_environments",
     "list_experiment_results",
     "list_experiments",
     "list_flags",
     "list_plans",
     "list_segments",
+    "list_webhooks",
     "load_analysis",
+    "load_suite_file",
     "metric_totals",
     "migrate_database",
     "normalize_database_url",
+    "observe_plan",
     "open_store",
+    "pause_backfill",
     "plan_events",
     "plan_status_document",
     "put_flag",
+    "query_prometheus",
+    "raise_alert",
     "reconcile",
+    "record_backfill_progress",
+    "record_backfill_verify",
+    "record_check_run",
     "record_conversions",
     "record_exposures",
     "record_heartbeat",
     "record_metric_windows",
     "record_metrics",
+    "register_backfill",
+    "release_plans",
     "remove_flag_targets",
+    "remove_webhook",
+    "resolve_alert",
     "restore_flag",
     "revision_of",
     "revoke_api_key",
+    "rollback_data",
+    "rollback_flag",
+    "rollback_history",
+    "run_check_stage",
+    "run_checks",
+    "run_gate_checks",
+    "run_operations",
+    "run_stages",
+    "run_tick_checks",
     "segment_history",
+    "set_alert_rules",
     "set_rollout_percentage",
     "snapshot",
+    "stage_suite",
+    "stage_work",
     "start_experiment",
+    "step_due_rollbacks",
+    "step_rollback",
     "stop_experiment",
     "tick_plan",
     "transact",
@@ -245,4 +419,5 @@ __all__ = [
     "update_experiment",
     "update_flag",
     "update_segment",
+    "webhook_deliveries",
 ]

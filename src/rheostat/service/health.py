@@ -1,14 +1,19 @@
-"""Health: is the database reachable and migrated, and which kill switches are engaged."""
+"""Health: is the database reachable and migrated, which kill switches are engaged, which
+release plans are running and which alerts are firing."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from rheostat.errors import RheostatError
+from rheostat.service.alerts import firing_alerts
 from rheostat.store import SqlStore
+from rheostat.store.operations_records import AlertRecord
 from rheostat.store.schema import head_revision
+from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = ["Health", "HealthStatus", "check_health"]
 
@@ -33,6 +38,11 @@ class Health:
             at all: run ``rheostat migrate-db``) or ``unreachable``.
         schema_revision: the database's Alembic revision, ``None`` if unknown.
         kill_switches: environment -> flag -> engaged (``True`` = the flag is turned off).
+        running_plans: the plans a controller is moving (``environment``, ``plan``, ``flag``,
+            ``state``, ``percent``).
+        firing_alerts: every alert still firing (``id``, ``environment``, ``kind``,
+            ``subject``, ``severity``, ``message``, ``since``).
+        running_rollbacks: gradual rollbacks still stepping down.
         error: why the database check failed, when it did.
     """
 
@@ -40,6 +50,9 @@ class Health:
     database: str
     schema_revision: str | None = None
     kill_switches: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    running_plans: tuple[Mapping[str, Any], ...] = ()
+    firing_alerts: tuple[Mapping[str, Any], ...] = ()
+    running_rollbacks: int = 0
     error: str | None = None
 
     @property
@@ -72,6 +85,9 @@ def check_health(store: SqlStore) -> Health:
             )
         with store.reading() as uow:
             flags = uow.flags.list_all()
+            plans = _running_plans(uow)
+            alerts = tuple(_alert(alert) for alert in firing_alerts(uow))
+            rollbacks = uow.rollbacks.count_running()
     except RheostatError as error:
         return Health(
             status=HealthStatus.UNHEALTHY, database="unreachable", error=_first_line(error)
@@ -84,7 +100,41 @@ def check_health(store: SqlStore) -> Health:
         database="connected",
         schema_revision=revision,
         kill_switches=kill_switches,
+        running_plans=plans,
+        firing_alerts=alerts,
+        running_rollbacks=rollbacks,
     )
+
+
+def _running_plans(uow: UnitOfWork) -> tuple[Mapping[str, Any], ...]:
+    running = []
+    for environment, name in uow.plans.active():
+        record = uow.plans.find(environment, name)
+        if record is None:
+            continue
+        state = record.state
+        running.append(
+            {
+                "environment": environment,
+                "plan": name,
+                "flag": state.plan.flag,
+                "state": state.phase.value,
+                "percent": state.exposure.percent,
+            }
+        )
+    return tuple(running)
+
+
+def _alert(alert: AlertRecord) -> Mapping[str, Any]:
+    return {
+        "id": alert.id,
+        "environment": alert.environment,
+        "kind": alert.kind,
+        "subject": alert.subject,
+        "severity": alert.severity.value,
+        "message": alert.message,
+        "since": alert.started_at.isoformat(),
+    }
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,189 +1,105 @@
 """Looking at a plan's gates: metric windows, probes and callables into verdicts.
 
-The I/O half of a tick (the verdicts are computed by the pure ``rheostat.rollout`` gates):
+The I/O half of a tick. Metric gates (holdback comparisons, thresholds on the built-in
+windows, the assignment check) are judged by the pure ``rheostat.rollout.looks`` from the
+totals of the store's metric windows since the stage began; HTTP probes and callables run
+here with their timeout (a failure is an ``error``, never a pass).
 
-* holdback gates compare variant ``on`` with variant ``holdback`` over the windows since the
-  stage began (the always-valid sequential guard, so a look every tick stays honest); a stage
-  without a holdback (100 %, or one that asks for none) is not judged by them, and says so;
-* threshold gates read variant ``on`` over the same windows, against variant ``off`` (the
-  rest, served the old behaviour at the same time) as the baseline of ``max_ratio``;
-* the assignment check compares the units counted in each arm by the first holdback gate;
-* HTTP probes and callables run with their timeout; a failure is an ``error``, never a pass.
-* Check-suite gates need the checks of issue 11: until then they answer ``error``.
+* A check-suite gate reads the newest run the controller stored for it since the stage began
+  (``check_gates``): the suites run after the tick, never in a look.
+* A Prometheus threshold source is one PromQL query per look (``service.prometheus``).
 
-Stages ``check`` and ``backfill`` get a placeholder ``pass`` (with that evidence) until the
-data issue lands.
+A ``check`` stage's outcome is its newest stored check run (``check_stages``); ``backfill``
+stages get a placeholder ``pass`` (with that evidence) until the backfill engine lands.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import httpx
 
-from rheostat.metrics import WindowKind, WindowTotals
 from rheostat.rollout import (
-    ArmMeasurement,
     BackfillStage,
     CallableGate,
     CheckGate,
     CheckStage,
     Gate,
     GateVerdict,
-    HoldbackGate,
     HttpGate,
     Measurement,
     Outcome,
     ThresholdGate,
     Verdict,
-    assess_assignment,
-    assess_holdback,
     assess_outcome,
     assess_threshold,
-    holdback_settings_by_gate,
 )
+from rheostat.rollout.looks import Totals, observations
 from rheostat.rollout.state import Observations, PlanState
-from rheostat.stats import GuardSettings, ProportionStats, SampleStats
+from rheostat.service.check_gates import check_gate_verdict
+from rheostat.service.check_stages import check_stage_verdict
+from rheostat.service.prometheus import MetricSources, query_prometheus
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = ["observe"]
 
-TREATMENT, HOLDBACK, REST = "on", "holdback", "off"
 
-
-def observe(uow: UnitOfWork, state: PlanState, now: datetime) -> Observations:
-    """Look at every gate of the plan's current stage (and the stage's own outcome)."""
+def observe(
+    uow: UnitOfWork, state: PlanState, now: datetime, *, sources: MetricSources | None = None
+) -> Observations:
+    """Look at every gate of the plan's current stage (and the stage's own outcome);
+    ``sources`` says where metrics other than the built-in windows come from."""
+    reachable = sources or MetricSources()
     plan = state.plan
     since = state.stage_started_at or now
-    settings = holdback_settings_by_gate(plan.gates)
-    looks = tuple(_look(uow, state, gate, (since, now), settings) for gate in plan.gates)
-    return Observations(
-        verdicts=looks,
-        stage_outcome=_stage_outcome(state, now),
-        assignment=_assignment(uow, state, since, now),
+
+    def totals_of(metric: str) -> Totals:
+        return uow.metrics.totals(plan.environment, plan.flag, metric, since=since, until=now)
+
+    return observations(
+        state,
+        now,
+        totals_of=totals_of,
+        judge=lambda gate: _judge(uow, state, gate, now, reachable),
+        stage_outcome=_stage_outcome(uow, state, now),
     )
 
 
-def _look(
-    uow: UnitOfWork,
-    state: PlanState,
-    gate: Gate,
-    window: tuple[datetime, datetime],
-    settings: Mapping[str, GuardSettings],
+def _judge(
+    uow: UnitOfWork, state: PlanState, gate: Gate, now: datetime, sources: MetricSources
 ) -> GateVerdict:
-    since, now = window
-    if isinstance(gate, HoldbackGate):
-        return _holdback(uow, state, gate, window, settings[gate.name])
+    """The gates that do not read the built-in metric windows."""
     if isinstance(gate, ThresholdGate):
-        return _threshold(uow, state, gate, since, now)
+        if gate.source == "prometheus" and gate.query is not None:
+            return assess_threshold(
+                gate, query_prometheus(sources, gate.metric, gate.query, at=now)
+            )
+        failed = Measurement.failed(gate.metric, f"unknown source {gate.source!r}", at=now)
+        return assess_threshold(gate, failed)
     if isinstance(gate, HttpGate):
         return assess_outcome(gate, _probe(gate, now))
     if isinstance(gate, CallableGate):
         return assess_outcome(gate, _call(gate, state.exposure.percent, now))
-    assert isinstance(gate, CheckGate)  # noqa: S101  # the Gate union is exhausted
-    missing = Outcome(ok=None, at=now, error="check suites arrive with the data issue (issue 11)")
-    return assess_outcome(gate, missing)
+    if isinstance(gate, CheckGate):
+        return check_gate_verdict(uow, state, gate, now)
+    return GateVerdict(gate=gate.name, verdict=Verdict.ERROR, message="judged from metric windows")
 
 
-def _totals(
-    uow: UnitOfWork, state: PlanState, metric: str, since: datetime, now: datetime
-) -> dict[tuple[str, WindowKind], WindowTotals]:
-    plan = state.plan
-    return uow.metrics.totals(plan.environment, plan.flag, metric, since=since, until=now)
-
-
-def _holdback(
-    uow: UnitOfWork,
-    state: PlanState,
-    gate: HoldbackGate,
-    window: tuple[datetime, datetime],
-    settings: GuardSettings,
-) -> GateVerdict:
-    since, now = window
-    if state.exposure.holdback_percent <= 0:
-        return GateVerdict(
-            gate=gate.name,
-            verdict=Verdict.PASS,
-            message="not judged: this stage keeps no holdback to compare with",
-            evidence={"applicable": False, "percent": state.exposure.percent},
-        )
-    totals = _totals(uow, state, gate.metric, since, now)
-    return assess_holdback(
-        gate,
-        _arm(gate.metric, totals, TREATMENT, now),
-        _arm(gate.metric, totals, HOLDBACK, now),
-        settings=settings,
-    )
-
-
-def _arm(
-    metric: str, totals: dict[tuple[str, WindowKind], WindowTotals], variant: str, now: datetime
-) -> ArmMeasurement:
-    found = _variant(totals, variant)
-    if found is None or found.kind is WindowKind.PROPORTION:
-        n, successes = (0, 0) if found is None else (found.n, int(found.sum))
-        stats: SampleStats | ProportionStats = ProportionStats(n, successes)
-        units = n
-    else:
-        stats = SampleStats(found.n, found.sum, found.sum_squares)
-        units = found.n
-    return ArmMeasurement(metric=metric, stats=stats, units=units, at=now)
-
-
-def _variant(
-    totals: dict[tuple[str, WindowKind], WindowTotals], variant: str
-) -> WindowTotals | None:
-    return next((t for (name, _), t in totals.items() if name == variant), None)
-
-
-def _threshold(
-    uow: UnitOfWork, state: PlanState, gate: ThresholdGate, since: datetime, now: datetime
-) -> GateVerdict:
-    if gate.source != "builtin":
-        failed = Measurement.failed(gate.metric, f"{gate.source} sources arrive later", at=now)
-        return assess_threshold(gate, failed)
-    totals = _totals(uow, state, gate.metric, since, now)
-    return assess_threshold(
-        gate,
-        _value(gate.metric, _variant(totals, TREATMENT), now),
-        baseline=_value(gate.metric, _variant(totals, REST), now),
-    )
-
-
-def _value(metric: str, totals: WindowTotals | None, now: datetime) -> Measurement:
-    if totals is None or totals.n == 0:
-        return Measurement(metric=metric, value=None, n=0, at=now)
-    return Measurement(metric=metric, value=totals.sum / totals.n, n=totals.n, at=now)
-
-
-def _assignment(
-    uow: UnitOfWork, state: PlanState, since: datetime, now: datetime
-) -> GateVerdict | None:
-    if state.exposure.holdback_percent <= 0:
-        return None
-    gate = next((g for g in state.plan.gates if isinstance(g, HoldbackGate)), None)
-    if gate is None:
-        return None
-    totals = _totals(uow, state, gate.metric, since, now)
-    treated, held = _variant(totals, TREATMENT), _variant(totals, HOLDBACK)
-    ratio = state.exposure.percent / state.exposure.holdback_percent
-    return assess_assignment(
-        0 if treated is None else treated.n,
-        0 if held is None else held.n,
-        expected_ratio=ratio,
-    )
-
-
-def _stage_outcome(state: PlanState, now: datetime) -> GateVerdict | None:
+def _stage_outcome(uow: UnitOfWork, state: PlanState, now: datetime) -> GateVerdict | None:
     stages = state.plan.stages
     if state.stage >= len(stages) or state.stage_started_at is None:
         return None
     stage = stages[state.stage]
-    if not isinstance(stage, CheckStage | BackfillStage):
+    if isinstance(stage, CheckStage):
+        return check_stage_verdict(uow, state, now)
+    if not isinstance(stage, BackfillStage):
         return None
-    kind = "check" if isinstance(stage, CheckStage) else "backfill"
+    kind = "backfill"
     return GateVerdict(
         gate=kind,
         verdict=Verdict.PASS,
@@ -205,9 +121,25 @@ def _call(gate: CallableGate, percent: float, now: datetime) -> Outcome:
     try:
         function = _import(gate.target)
         ok = function(percent)
+        if inspect.isawaitable(ok):  # seed 001's validation_func is `async def`
+            ok = _await(ok, gate.timeout.total_seconds())
     except Exception as error:  # noqa: BLE001  # a user's callable: any failure is an error verdict
         return Outcome(ok=None, at=now, error=f"{type(error).__name__}: {error}")
     return Outcome(ok=bool(ok), at=now, detail={"target": gate.target, "percent": percent})
+
+
+def _await(awaitable: Awaitable[object], timeout_s: float) -> object:
+    """Run a coroutine to its end on a loop of its own (in a worker thread, so a caller that
+    already runs an event loop works too), or raise ``TimeoutError``."""
+
+    async def wait() -> object:
+        return await awaitable
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rheostat-gate")
+    try:
+        return pool.submit(asyncio.run, wait()).result(timeout=timeout_s)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _import(target: str) -> Callable[[float], object]:

@@ -33,6 +33,7 @@ from rheostat.rollout.state import (
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change
 from rheostat.service.flag_changes import FlagWrite, change_flag, live_flag
+from rheostat.service.plan_announcements import announce_tick
 from rheostat.store.records import AuditAction, PlanEvent, PlanRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -206,6 +207,8 @@ def _apply(uow: UnitOfWork, record: PlanRecord, decision: Decision, actor: str) 
     uow.plans.add_events(record, events)
     for event in events:
         _audit(uow, plan, event)
+    # webhooks (outbox) and alerts, in the tick's transaction
+    announce_tick(uow, record, events, [a for a in decision.actions if isinstance(a, Alert)])
 
 
 def _change_flag(uow: UnitOfWork, plan: Plan, action: Action) -> None:

@@ -33,7 +33,7 @@ from rheostat.stats.sequential import (
     sequential_guard,
     two_sided_boundary,
 )
-from rheostat.stats.srm import srm_test
+from rheostat.stats.srm import sequential_srm_test, srm_test
 from rheostat.stats.sufficient import ProportionStats, SampleStats
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "sample_size",
     "sample_size_proportions",
     "sequential_guard",
+    "sequential_srm_test",
     "srm_test",
     "two_sided_boundary",
 ]

@@ -185,9 +185,12 @@ class SRMResult:
             arm whose intended weight is 0).
         reason: ``srm`` or ``units_in_zero_weight_arm`` for a mismatch; ``no_units``,
             ``low_expected_count`` or ``invalid_input`` when the test could not run.
+        bayes_factor: the sequential test's evidence against the intended split (``None``
+            for the chi-square test).
     """
 
     chi2: float | None
     p_value: float | None
     mismatch: bool
     reason: Caveat | None
+    bayes_factor: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from rheostat.clock import Clock, SystemClock
 from rheostat.errors import ConfigurationError, Conflict, RheostatError, StorageError
 from rheostat.store.notifications import ChangeFeed, announce_changes
+from rheostat.store.operations_records import OutboxEvent
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = ["SqlStore", "normalize_database_url"]
@@ -71,6 +73,7 @@ class SqlStore:
         self.engine = build_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._listeners: list[Callable[[str], None]] = []
+        self._event_listeners: list[Callable[[OutboxEvent], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -98,6 +101,8 @@ class SqlStore:
         unit.run_after_commit()
         for environment in sorted(unit.changed_environments):
             self._notify(environment)
+        for emitted in unit.events:
+            self._notify_event(emitted)
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
@@ -159,6 +164,24 @@ class SqlStore:
                 listener(environment)
             except Exception:  # a listener must not undo a committed change
                 logger.exception("rheostat: change listener failed for %r", environment)
+
+    def add_event_listener(self, listener: Callable[[OutboxEvent], None]) -> None:
+        """Call ``listener(event)`` after each commit, for every event it emitted (rollbacks,
+        plan transitions, alerts): the in-process rollback hooks. A listener that raises is
+        logged and the others still run; the change stays committed."""
+        self._event_listeners.append(listener)
+
+    def remove_event_listener(self, listener: Callable[[OutboxEvent], None]) -> None:
+        """Stop calling ``listener`` (no error if it was not added)."""
+        with contextlib.suppress(ValueError):
+            self._event_listeners.remove(listener)
+
+    def _notify_event(self, emitted: OutboxEvent) -> None:
+        for listener in list(self._event_listeners):
+            try:
+                listener(emitted)
+            except Exception:  # a hook must not undo a committed change
+                logger.exception("rheostat: event hook failed for %s", emitted.type)
 
     def schema_revision(self) -> str | None:
         """Connect, and return the database's schema revision (``None`` when empty).

@@ -21,6 +21,8 @@ __all__ = [
     "ApiKeyScope",
     "AuditAction",
     "AuditEvent",
+    "BackfillCheckpoint",
+    "BackfillRecord",
     "CreatedApiKey",
     "Environment",
     "ExperimentRecord",
@@ -74,6 +76,22 @@ class AuditAction(StrEnum):
     EXPERIMENT_STARTED = "experiment.started"
     EXPERIMENT_STOPPED = "experiment.stopped"
     PLAN_CREATED = "plan.created"
+    BACKFILL_REGISTERED = "backfill.registered"
+    """A backfill job was stored, or its document changed (``after`` holds it)."""
+    BACKFILL_STARTED = "backfill.started"
+    BACKFILL_PAUSED = "backfill.paused"
+    BACKFILL_FINISHED = "backfill.finished"
+    """A run ended: completed, stopped at a batch boundary, or failed (``after.status``)."""
+    BACKFILL_VERIFIED = "backfill.verified"
+    FLAG_ROLLED_BACK = "flag.rolled_back"
+    """A rollback of the flag began (``after`` holds its mode, from and to)."""
+    ROLLBACK_STEPPED = "rollback.stepped"
+    """A gradual rollback applied its next step, finished or was cancelled."""
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_REMOVED = "webhook.removed"
+    ALERT_RULES_SET = "alert_rules.set"
+    ALERT_RESOLVED = "alert.resolved"
+    """An operator resolved an alert by hand."""
     PLAN_TRANSITION = "plan.transition"
     """A release plan moved (a stage started or completed, a pause, a rollback...): the
     event's type, message and evidence are in ``after``."""
@@ -328,3 +346,52 @@ class StoredResults:
     at: datetime
     computed_at: datetime
     document: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackfillRecord:
+    """A backfill job as the store knows it: document, status, progress mirror, lease.
+
+    Attributes:
+        status: ``pending``, ``running``, ``pausing`` (asked to stop at the next batch),
+            ``paused``, ``stopped``, ``completed`` or ``failed``.
+        last_key: the JSON key of the last committed batch (``None`` before the first).
+        lease_owner, lease_expires_at: the worker running it, and until when its claim holds.
+        verify: the last verify pass (counts, differing ranges, ``identical``), if any.
+    """
+
+    name: str
+    document: Mapping[str, Any]
+    fingerprint: str
+    strategy: str
+    status: str
+    rows_done: int
+    rows_total: int | None
+    batches: int
+    batch_size: int
+    rows_per_second: float
+    eta_seconds: float | None
+    last_key: str | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    error: str | None
+    verify: Mapping[str, Any] | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackfillCheckpoint:
+    """One committed batch of a backfill job."""
+
+    job: str
+    at: datetime
+    worker: str
+    last_key: str | None
+    rows_done: int
+    batch_rows: int
+    batch_size: int
+    batch_seconds: float

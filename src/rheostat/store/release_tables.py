@@ -57,7 +57,11 @@ class MetricWindowIdRow(Base):
 
 
 class ReleasePlanRow(Base):
-    """``release_plans``: a plan's canonical document and its state, changed by ticks."""
+    """``release_plans``: a plan's canonical document and its state, changed by ticks.
+
+    ``lease_owner`` / ``lease_expires_at``: the controller that ticks the plan and until when;
+    another controller takes the plan over once the lease has expired. A lease never changes
+    ``version``: only a change of state does."""
 
     __tablename__ = "release_plans"
     __table_args__ = (UniqueConstraint("environment_id", "name"),)
@@ -70,10 +74,12 @@ class ReleasePlanRow(Base):
     flag: Mapped[str] = mapped_column(String(KEY_LENGTH))
     document: Mapped[dict[str, Any]]
     state: Mapped[dict[str, Any]]
-    phase: Mapped[str] = mapped_column(String(32))
+    phase: Mapped[str] = mapped_column(String(32), index=True)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None]
 
     __mapper_args__ = {  # noqa: RUF012  # read by SQLAlchemy's declarative scan, never mutated
         "version_id_col": version,

@@ -303,3 +303,30 @@ from rheostat.store.delivery_tables import (  # noqa: E402  # registers them on 
 )
 
 __all__ += ["FlagRevisionRow", "SdkProcessRow"]
+from rheostat.store.backfill_tables import (  # noqa: E402  # registers them on Base.metadata
+    BackfillCheckpointRow,
+    BackfillJobRow,
+)
+
+__all__ += ["BackfillCheckpointRow", "BackfillJobRow"]
+from rheostat.store.operations_tables import (  # noqa: E402  # registers them on Base.metadata
+    AlertRow,
+    AlertRulesRow,
+    RollbackRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookRow,
+)
+
+__all__ += [
+    "AlertRow",
+    "AlertRulesRow",
+    "RollbackRow",
+    "WebhookAttemptRow",
+    "WebhookDeliveryRow",
+    "WebhookRow",
+]
+# The checks' table, registered the same way.
+from rheostat.store.check_tables import CheckRunRow  # noqa: E402  # registers it on Base.metadata
+
+__all__ += ["CheckRunRow"]

@@ -8,16 +8,22 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from rheostat.clock import Clock
+from rheostat.store.operations_records import OutboxEvent
 from rheostat.store.repositories import (
+    AlertRepository,
     ApiKeyRepository,
     AuditRepository,
+    BackfillRepository,
+    CheckRunRepository,
     EnvironmentRepository,
     ExperimentRepository,
     FlagRepository,
     MetricRepository,
     PlanRepository,
+    RollbackRepository,
     SdkProcessRepository,
     SegmentRepository,
+    WebhookRepository,
 )
 
 __all__ = ["UnitOfWork"]
@@ -30,6 +36,8 @@ class UnitOfWork:
         read_only: opened with ``SqlStore.reading``: a write in it fails.
         changed_environments: environments whose flags or segments this transaction changed;
             the store tells its change listeners after commit.
+        events: events emitted in this transaction (``service.emit_event``), for the store's
+            event listeners after commit.
     """
 
     def __init__(self, session: Session, *, clock: Clock, read_only: bool = False) -> None:
@@ -46,6 +54,14 @@ class UnitOfWork:
         self.metrics = MetricRepository(session, self.environments)
         self.plans = PlanRepository(session, self.environments)
         self.sdk_processes = SdkProcessRepository(session, self.environments)
+        self.backfills = BackfillRepository(session)
+        self.rollbacks = RollbackRepository(session)
+        self.webhooks = WebhookRepository(session)
+        self.alerts = AlertRepository(session)
+        self.events: list[OutboxEvent] = []
+        """Events this transaction emitted; the store hands them to its event listeners
+        (in-process hooks) after commit. Webhooks get them from the outbox instead."""
+        self.check_runs = CheckRunRepository(session)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

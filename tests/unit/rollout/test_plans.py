@@ -263,6 +263,28 @@ def test_gates_without_a_name_are_named_after_their_metric_or_kind_and_position(
     assert names == ["errors", "http-1", "callable-2", "checks-3", "errors_vs_holdback"]
 
 
+def test_a_check_gate_runs_every_60s_unless_it_says_how_often() -> None:
+    # Given check gates with and without `every`
+    gates = [
+        {"name": "preflight", "checks": ["schema"]},
+        {"name": "often", "checks": ["schema"], "every": "15s"},
+        {"name": "each-pass", "checks": ["schema"], "every": 0},
+    ]
+
+    # When the plan is read and written back
+    plan = plan_from_dict(minimal(gates=gates))
+    written = plan_to_dict(plan)["gates"]
+
+    # Then each has its spacing, and the canonical form writes it out
+    assert [gate.every for gate in plan.gates if isinstance(gate, CheckGate)] == [
+        timedelta(seconds=60),
+        timedelta(seconds=15),
+        timedelta(0),
+    ]
+    assert [gate["every"] for gate in written] == ["1m", "15s", "0s"]
+    assert plan_from_dict(plan_to_dict(plan)) == plan
+
+
 BAD_DOCUMENTS = [
     # the document
     ([1, 2], "", "must be a mapping"),
@@ -353,6 +375,11 @@ BAD_DOCUMENTS = [
     ),
     (with_gate({"metric": "e", "max": 1, "source": "datadog"}), "gates[0].source", "one of"),
     (with_gate({"metric": "e", "max": 1, "source": "prometheus"}), "gates[0].query", "query"),
+    (
+        with_gate({"metric": "e", "max": "2x_baseline", "source": "prometheus", "query": "x"}),
+        "gates[0].max",
+        "baseline",
+    ),
     (with_gate({"metric": "e", "max": 1, "query": "up"}), "gates[0].query", "query"),
     (with_gate({"metric": "e", "max": 1, "hard": "yes"}), "gates[0].hard", "true or false"),
     (with_gate({"metric": 5, "max": 1}), "gates[0].metric", "not valid"),
@@ -368,6 +395,10 @@ BAD_DOCUMENTS = [
     (with_gate({"metric": "e", "compare": "holdback", "min_n": 0}), "gates[0].min_n", "from 1"),
     (with_gate({"metric": "e", "compare": "holdback", "max": 1}), "gates[0].max", "unknown"),
     (with_gate({"checks": []}), "gates[0].checks", "at least one check"),
+    (with_gate({"checks": ["x"], "every": "-1s"}), "gates[0].every", "must be"),
+    (with_gate({"checks": ["x"], "every": "soon"}), "gates[0].every", "must be"),
+    (with_gate({"checks": ["x"], "every": True}), "gates[0].every", "must be"),
+    (with_gate({"checks": ["x"], "every": "4000d"}), "gates[0].every", "from 0s"),
     (with_gate({"callable": "not a path"}), "gates[0].callable", "import path"),
     (with_gate({"callable": "pkg.mod"}), "gates[0].callable", "import path"),
     (with_gate({"callable": "m:f", "timeout": "0s"}), "gates[0].timeout", "longer than 0s"),

@@ -101,7 +101,7 @@ def threshold_gates(draw: st.DrawFn, name: str) -> Gate:
         mode=draw(modes),
         max=draw(st.none() | st.just(high)),
         min=draw(st.just(low)),
-        max_ratio=draw(st.none() | st.floats(0.001, 1000)),
+        max_ratio=None if prometheus else draw(st.none() | st.floats(0.001, 1000)),
         source="prometheus" if prometheus else "builtin",
         query=draw(st.just("rate(errors[5m])")) if prometheus else None,
         hard=draw(st.booleans()),
@@ -123,7 +123,7 @@ def gate_kinds(name: str) -> st.SearchStrategy[Gate]:
             min_n=st.integers(1, 10**6),
             hard=st.booleans(),
         ),
-        st.builds(CheckGate, name=st.just(name), checks=key_lists, mode=modes),
+        st.builds(CheckGate, name=st.just(name), checks=key_lists, mode=modes, every=durations),
         st.builds(
             CallableGate,
             name=st.just(name),

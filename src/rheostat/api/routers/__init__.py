@@ -3,7 +3,10 @@
 from fastapi import APIRouter
 
 from rheostat.api.routers import (
+    alerts,
     audit,
+    backfills,
+    checks,
     client,
     config,
     delivery,
@@ -15,8 +18,10 @@ from rheostat.api.routers import (
     keys,
     metrics,
     plans,
+    rollbacks,
     segments,
     stream,
+    webhooks,
 )
 
 __all__ = ["ROUTERS"]
@@ -36,5 +41,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     keys.router,
     experiments.router,
     plans.router,
+    backfills.router,
+    rollbacks.router,
+    webhooks.router,
+    alerts.router,
+    checks.router,
     audit.router,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -54,6 +55,13 @@ class HealthPublic(BaseModel):
         description="environment -> flag -> engaged (true: the flag is turned off)"
     )
     kill_switches_engaged: int
+    running_plans: list[dict[str, Any]] = Field(
+        description="plans a controller is moving: environment, plan, flag, state, percent"
+    )
+    firing_alerts: list[dict[str, Any]] = Field(
+        description="alerts still firing: id, environment, kind, subject, severity, message"
+    )
+    running_rollbacks: int = Field(description="gradual rollbacks still stepping down")
     error: str | None
 
     @classmethod
@@ -65,5 +73,8 @@ class HealthPublic(BaseModel):
             schema_revision=health.schema_revision,
             kill_switches={env: dict(flags) for env, flags in health.kill_switches.items()},
             kill_switches_engaged=health.kill_switches_engaged,
+            running_plans=[dict(plan) for plan in health.running_plans],
+            firing_alerts=[dict(alert) for alert in health.firing_alerts],
+            running_rollbacks=health.running_rollbacks,
             error=health.error,
         )

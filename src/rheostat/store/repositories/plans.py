@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,9 @@ from rheostat.store.repositories.environments import EnvironmentRepository
 from rheostat.store.tables import EnvironmentRow, PlanEventRow, ReleasePlanRow
 
 __all__ = ["PlanRepository"]
+
+_RESTING = ("pending", "completed", "rolled_back", "failed")
+"""Phases no controller ticks: not started yet, or finished."""
 
 
 class PlanRepository:
@@ -68,14 +71,69 @@ class PlanRepository:
 
     def active(self) -> builtins.list[tuple[str, str]]:
         """``(environment, name)`` of every plan a controller should tick, oldest first."""
-        finished = ("pending", "completed", "rolled_back", "failed")
         rows = self._session.execute(
             select(EnvironmentRow.key, ReleasePlanRow.name)
             .join(EnvironmentRow, EnvironmentRow.id == ReleasePlanRow.environment_id)
-            .where(ReleasePlanRow.phase.not_in(finished))
+            .where(ReleasePlanRow.phase.not_in(_RESTING))
             .order_by(ReleasePlanRow.id)
         )
         return [(environment, name) for environment, name in rows]
+
+    def claim(
+        self, owner: str, *, now: datetime, until: datetime, limit: int
+    ) -> builtins.list[tuple[str, str]]:
+        """Lease up to ``limit`` active plans to ``owner`` until ``until``: those it holds
+        already, those nobody holds and those whose lease expired. Return them, oldest first.
+
+        On PostgreSQL rows another controller is claiming right now are skipped, not waited
+        for (``FOR UPDATE SKIP LOCKED``); SQLite has one writer at a time anyway.
+        """
+        claimable = (
+            select(ReleasePlanRow.id)
+            .where(
+                ReleasePlanRow.phase.not_in(_RESTING),
+                or_(
+                    ReleasePlanRow.lease_owner.is_(None),
+                    ReleasePlanRow.lease_owner == owner,
+                    ReleasePlanRow.lease_expires_at < now,
+                ),
+            )
+            .order_by(ReleasePlanRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(self._session.scalars(claimable))
+        if not ids:
+            return []
+        self._session.execute(
+            update(ReleasePlanRow)
+            .where(ReleasePlanRow.id.in_(ids))
+            .values(lease_owner=owner, lease_expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        rows = self._session.execute(
+            select(EnvironmentRow.key, ReleasePlanRow.name)
+            .join(EnvironmentRow, EnvironmentRow.id == ReleasePlanRow.environment_id)
+            .where(ReleasePlanRow.id.in_(ids))
+            .order_by(ReleasePlanRow.id)
+        )
+        return [(environment, name) for environment, name in rows]
+
+    def lease(self, environment: str, name: str) -> tuple[str | None, datetime | None]:
+        """``(owner, expires_at)`` of the plan's lease; ``(None, None)`` when nobody holds it."""
+        row = self._required_row(environment, name)
+        return row.lease_owner, row.lease_expires_at
+
+    def release(self, owner: str) -> int:
+        """Give up every lease ``owner`` holds; return how many."""
+        released = self._session.scalars(
+            update(ReleasePlanRow)
+            .where(ReleasePlanRow.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+            .returning(ReleasePlanRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return len(released.all())
 
     def save(self, record: PlanRecord, state: PlanState, *, at: datetime) -> PlanRecord:
         """Write ``state`` as the plan's next version. Raises ``Conflict`` if it moved."""

@@ -1,7 +1,7 @@
 """SDK processes and the revision of each flag's last change (reach of a change).
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
