@@ -34,12 +34,14 @@ __all__ = [
     "SnapshotsDep",
     "StoreDep",
     "Transaction",
+    "bearer",
     "require_expected_version",
     "resolve_expected_version",
+    "sdk_environment",
     "version_etag",
 ]
 
-_bearer = HTTPBearer(auto_error=False, description="an API key: rh_admin_... or rh_sdk_...")
+bearer = HTTPBearer(auto_error=False, description="an API key: rh_admin_... or rh_sdk_...")
 
 
 def get_store(request: Request) -> SqlStore:
@@ -99,7 +101,7 @@ Transaction = Annotated[UnitOfWork, Depends(open_transaction, scope="function")]
 def get_api_key(
     uow: Transaction,
     request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     x_api_key: Annotated[str | None, Header(description="alternative to Bearer")] = None,
 ) -> ApiKey:
     """Authenticate the caller (401 ``unauthenticated`` without a valid, active key).

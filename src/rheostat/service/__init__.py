@@ -80,6 +80,7 @@ from rheostat.service.controller import (
     tick_plan,
 )
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
+from rheostat.service.delivery import Heartbeat, Reach, SdkProcess, flag_reach, record_heartbeat
 from rheostat.service.environments import (
     create_environment,
     delete_environment,
@@ -168,7 +169,7 @@ from rheostat.service.segments import (
     segment_history,
     update_segment,
 )
-from rheostat.service.snapshots import Snapshot, SnapshotCache, snapshot
+from rheostat.service.snapshots import Snapshot, SnapshotCache, revision_of, snapshot
 from rheostat.service.status import (
     FlagStats,
     FlagSummary,
@@ -190,6 +191,7 @@ from rheostat.service.webhooks import (
     webhook_deliveries,
 )
 from rheostat.store import SqlStore
+from rheostat.store.notifications import ChangeFeed
 from rheostat.store.operations_records import (
     AlertRecord,
     AlertRulesRecord,
@@ -244,6 +246,7 @@ __all__ = [
     "BackfillProgress",
     "BackfillRecord",
     "Change",
+    "ChangeFeed",
     "Conversion",
     "CreatedApiKey",
     "CreatedWebhook",
@@ -262,6 +265,7 @@ __all__ = [
     "FlagVersion",
     "Health",
     "HealthStatus",
+    "Heartbeat",
     "ImportMode",
     "ImportResult",
     "Look",
@@ -272,6 +276,7 @@ __all__ = [
     "OutboxEvent",
     "PlanEvent",
     "PlanRecord",
+    "Reach",
     "Receipt",
     "ResultsReport",
     "RollbackMode",
@@ -279,6 +284,7 @@ __all__ = [
     "RollbackRequest",
     "RollbackStatus",
     "RunOrigin",
+    "SdkProcess",
     "SegmentRecord",
     "SegmentVersion",
     "Snapshot",
@@ -330,6 +336,7 @@ __all__ = [
     "finish_backfill",
     "firing_alerts",
     "flag_history",
+    "flag_reach",
     "flag_stats",
     "flag_summaries",
     "get_alert_rules",
@@ -376,6 +383,7 @@ __all__ = [
     "record_check_run",
     "record_conversions",
     "record_exposures",
+    "record_heartbeat",
     "record_metric_windows",
     "record_metrics",
     "register_backfill",
@@ -384,6 +392,7 @@ __all__ = [
     "remove_webhook",
     "resolve_alert",
     "restore_flag",
+    "revision_of",
     "revoke_api_key",
     "rollback_data",
     "rollback_flag",
