@@ -32,6 +32,11 @@ class Settings(BaseSettings):
             command, imports code or reaches another host unless the operator says so.
         checks_dir: where a release plan's ``check`` stage finds the suite files it names
             (``RHEOSTAT_CHECKS_DIR``; ``check: [backups]`` runs ``<checks_dir>/backups.yaml``).
+        database_concurrency: how many API requests may hold a database transaction at once
+            (``RHEOSTAT_DATABASE_CONCURRENCY``); the others wait on the event loop, holding
+            neither a connection nor a worker thread. Keep it below the connection pool's size
+            (15 by default) so that a request holding a connection never waits for a thread
+            held by a request that waits for a connection.
         prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
             (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
     """
@@ -40,6 +45,7 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    database_concurrency: int = Field(default=10, ge=1, le=10_000)
     stream_keepalive_s: float = Field(default=15.0, gt=0, le=3600)
     stream_poll_s: float = Field(default=1.0, gt=0, le=3600)
     stream_max_s: float = Field(default=900.0, gt=0, le=86_400)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 import rheostat
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await asyncio.to_thread(service.load_analysis)
         store = service.open_store(resolved.database_url, clock=clock)
         app.state.store = store
+        app.state.database_slots = anyio.Semaphore(resolved.database_concurrency)
         app.state.snapshots = service.SnapshotCache()
         app.state.stream_keepalive_s = resolved.stream_keepalive_s
         app.state.stream_max_s = resolved.stream_max_s
