@@ -26,6 +26,9 @@ class Settings(BaseSettings):
             command, imports code or reaches another host unless the operator says so.
         checks_dir: where a release plan's ``check`` stage finds the suite files it names
             (``RHEOSTAT_CHECKS_DIR``; ``check: [backups]`` runs ``<checks_dir>/backups.yaml``).
+        backfills_dir: where a release plan's ``backfill`` stage finds its job file
+            (``RHEOSTAT_BACKFILLS_DIR``; ``backfill: {job: docs}`` runs
+            ``<backfills_dir>/docs.yaml``).
         prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
             (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
     """
@@ -37,6 +40,7 @@ class Settings(BaseSettings):
     deliver_webhooks: bool = True
     checks_api_kinds: str = ""
     checks_dir: str = "checks"
+    backfills_dir: str = "backfills"
 
     @property
     def allowed_check_kinds(self) -> frozenset[str]:
