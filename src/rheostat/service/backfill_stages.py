@@ -15,7 +15,9 @@ The look (``backfill_stage_verdict``) reads only the stored job:
   started (or ``verify: none``) -> ``pass``, with rows, rate and the verify as evidence;
 * failed since the stage started (a missing or invalid job file too: the controller records
   that as the job's failure), or a verify with differences -> ``fail``;
-* copying (a worker holds a live lease) -> ``inconclusive``;
+* copying (a worker holds a live lease) -> ``inconclusive``, with ``active_at`` evidence (its
+  last committed batch): the plan's ``inconclusive_timeout`` counts from there, so a copy of
+  hours holds its stage while it makes progress (and a backfill stage is never advanced past);
 * not started, stopped, failed before the stage started, its worker dead, or complete but not
   yet verified -> ``inconclusive`` with ``awaiting_run`` evidence, so the controller starts a
   worker; a job an operator ``paused`` holds until ``rheostat backfill resume``.
@@ -269,6 +271,9 @@ def _evidence(record: BackfillRecord) -> dict[str, Any]:
         "worker": record.lease_owner,
         "error": record.error,
         "verify": verify,
+        # the job's last change (a committed batch, its end, a verify): the plan's
+        # inconclusive deadline counts from there, not from when the stage was first held
+        "active_at": record.updated_at.isoformat(),
     }
 
 
