@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -40,6 +40,18 @@ class Data:
 
     url: str
     backfills: Path
+
+
+@pytest.fixture(autouse=True)
+def _workers_end() -> Iterator[None]:
+    """Each test's workers have ended (or are killed) before the next test starts."""
+    yield
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while (running := service.started_workers()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in running.values():
+        os.kill(pid, signal.SIGKILL)
+    assert not running, f"workers still running: {running}"
 
 
 @pytest.fixture

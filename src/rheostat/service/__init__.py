@@ -41,6 +41,7 @@ from rheostat.service.backfill_stages import (
     backfill_job_path,
     backfill_stage_verdict,
     start_backfill_stage,
+    started_workers,
 )
 from rheostat.service.backfills import (
     BACKFILL_STATUSES,
@@ -417,6 +418,7 @@ __all__ = [
     "stage_work",
     "start_backfill_stage",
     "start_experiment",
+    "started_workers",
     "step_due_rollbacks",
     "step_rollback",
     "stop_experiment",

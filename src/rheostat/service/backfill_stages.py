@@ -52,6 +52,7 @@ __all__ = [
     "backfill_job_path",
     "backfill_stage_verdict",
     "start_backfill_stage",
+    "started_workers",
 ]
 
 VERIFY_MODES = ("checksum", "none")
@@ -164,6 +165,12 @@ def _log_file(path: Path) -> IO[bytes] | None:
         return path.open("ab")
     except OSError:
         return None
+
+
+def started_workers() -> dict[str, int]:
+    """The workers this process started that still run: job name -> process id."""
+    _reap()
+    return {name: process.pid for name, process in _started.items()}
 
 
 def _reap() -> None:
