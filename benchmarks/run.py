@@ -1,4 +1,4 @@
-"""``make bench``: the flag-evaluation benchmark, then the A/A statistics check if present.
+"""``make bench``: flag evaluation, delivery (client overhead, propagation), A/A statistics.
 
 Run it with the bench interpreter (``.bench-venv``, which has rheostat and the peer SDKs);
 arguments go to the flag benchmark (``--repeats``, ``--min-time``, ``--only``, ``--json``).
@@ -25,6 +25,9 @@ def main() -> int:
 
         return backfill.main(sys.argv[2:])
     status = flag_eval.main(sys.argv[1:])
+    print(f"\n{'=' * 100}\ndelivery.py\n", flush=True)
+    delivery = HERE / "delivery.py"
+    status = status or subprocess.run([sys.executable, str(delivery)], check=False).returncode  # noqa: S603  # our own script
     stats_aa = HERE / "stats_aa.py"
     if stats_aa.exists():
         print(f"\n{'=' * 100}\n{stats_aa.name}\n", flush=True)

@@ -26,7 +26,7 @@ from rheostat.flags import (
     Reason,
     Variant,
 )
-from rheostat.sdk import Client
+from rheostat.sdk import AsyncClient, Client, ClientStatus
 
 __version__ = "0.1.0"
 
@@ -52,7 +52,9 @@ def __dir__() -> list[str]:
 __all__ = [
     "ABTestManager",
     "AlreadyExists",
+    "AsyncClient",
     "Client",
+    "ClientStatus",
     "ConfigurationError",
     "Conflict",
     "Context",

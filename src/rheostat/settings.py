@@ -18,6 +18,12 @@ class Settings(BaseSettings):
             ``postgresql://`` and ``postgres://`` are rewritten to ``postgresql+psycopg://``.
         max_body_bytes: the largest request body the API accepts (``RHEOSTAT_MAX_BODY_BYTES``);
             a larger one gets 413.
+        stream_keepalive_s: seconds between keep-alive comments on an idle SSE stream
+            (``RHEOSTAT_STREAM_KEEPALIVE_S``), under the idle timeout of proxies in between.
+        stream_poll_s: how often a replica reads the revisions of the environments it streams
+            (``RHEOSTAT_STREAM_POLL_S``), to catch writers it cannot hear (the CLI on SQLite).
+        stream_max_s: how long one SSE connection lasts before the server ends it
+            (``RHEOSTAT_STREAM_MAX_S``); clients resume from their revision elsewhere.
         deliver_webhooks: whether the API sends the webhook outbox in a background task after
             a change (``RHEOSTAT_DELIVER_WEBHOOKS``); the controller loop sends it in any case.
         checks_api_kinds: check kinds that a suite sent to ``POST /api/v1/checks/run`` may use
@@ -29,6 +35,11 @@ class Settings(BaseSettings):
         backfills_dir: where a release plan's ``backfill`` stage finds its job file
             (``RHEOSTAT_BACKFILLS_DIR``; ``backfill: {job: docs}`` runs
             ``<backfills_dir>/docs.yaml``).
+        database_concurrency: how many API requests may hold a database transaction at once
+            (``RHEOSTAT_DATABASE_CONCURRENCY``); the others wait on the event loop, holding
+            neither a connection nor a worker thread. Keep it below the connection pool's size
+            (15 by default) so that a request holding a connection never waits for a thread
+            held by a request that waits for a connection.
         prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
             (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
     """
@@ -37,6 +48,10 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    database_concurrency: int = Field(default=10, ge=1, le=10_000)
+    stream_keepalive_s: float = Field(default=15.0, gt=0, le=3600)
+    stream_poll_s: float = Field(default=1.0, gt=0, le=3600)
+    stream_max_s: float = Field(default=900.0, gt=0, le=86_400)
     deliver_webhooks: bool = True
     checks_api_kinds: str = ""
     checks_dir: str = "checks"

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 import rheostat
@@ -19,6 +20,7 @@ from rheostat.api.errors import install_error_handlers
 from rheostat.api.limits import BodySizeLimit
 from rheostat.api.routers import ROUTERS
 from rheostat.api.schemas.common import ErrorResponse
+from rheostat.api.stream_hub import StreamHub
 from rheostat.clock import Clock
 from rheostat.settings import Settings
 
@@ -58,11 +60,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await asyncio.to_thread(service.load_analysis)
         store = service.open_store(resolved.database_url, clock=clock)
         app.state.store = store
+        app.state.database_slots = anyio.Semaphore(resolved.database_concurrency)
         app.state.snapshots = service.SnapshotCache()
+        app.state.stream_keepalive_s = resolved.stream_keepalive_s
+        app.state.stream_max_s = resolved.stream_max_s
+        hub = StreamHub(store, app.state.snapshots, poll_interval_s=resolved.stream_poll_s)
+        app.state.stream_hub = hub
+        await hub.start()
         app.state.deliver_webhooks = resolved.deliver_webhooks
         try:
             yield
         finally:
+            await hub.close()
             store.close()
 
     app = FastAPI(

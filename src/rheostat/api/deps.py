@@ -6,7 +6,7 @@ an ``sdk`` key gets 403 from an admin route whatever it sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Security
@@ -34,12 +34,14 @@ __all__ = [
     "SnapshotsDep",
     "StoreDep",
     "Transaction",
+    "bearer",
     "require_expected_version",
     "resolve_expected_version",
+    "sdk_environment",
     "version_etag",
 ]
 
-_bearer = HTTPBearer(auto_error=False, description="an API key: rh_admin_... or rh_sdk_...")
+bearer = HTTPBearer(auto_error=False, description="an API key: rh_admin_... or rh_sdk_...")
 
 
 def get_store(request: Request) -> SqlStore:
@@ -81,7 +83,29 @@ def _is_read(request: Request) -> bool:
     return request.method in _READ_METHODS and path not in _WRITING_READS
 
 
-def open_transaction(request: Request, store: StoreDep) -> Iterator[UnitOfWork]:
+async def database_slot(request: Request) -> AsyncIterator[None]:
+    """Wait, on the event loop, for one of the ``database_concurrency`` slots before the
+    request's transaction takes a pooled connection, and give it back after the commit.
+
+    Without it, a crowd of requests larger than the pool deadlocks: each holds a connection
+    while it waits for a worker thread to run its route, and every worker thread waits for a
+    connection (300 concurrent requests on PostgreSQL got nothing but 503s after the pool's
+    30 s timeout).
+    """
+    slots = getattr(request.app.state, "database_slots", None)
+    if slots is None:  # an app without its lifespan: get_store says so
+        yield
+        return
+    async with slots:
+        yield
+
+
+DatabaseSlot = Annotated[None, Depends(database_slot, scope="function")]
+
+
+def open_transaction(
+    request: Request, store: StoreDep, _slot: DatabaseSlot
+) -> Iterator[UnitOfWork]:
     """The request's one transaction: read-only for GET, read-write otherwise.
 
     Scoped to the route function: it commits after the response body is rendered and before
@@ -99,7 +123,7 @@ Transaction = Annotated[UnitOfWork, Depends(open_transaction, scope="function")]
 def get_api_key(
     uow: Transaction,
     request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     x_api_key: Annotated[str | None, Header(description="alternative to Bearer")] = None,
 ) -> ApiKey:
     """Authenticate the caller (401 ``unauthenticated`` without a valid, active key).

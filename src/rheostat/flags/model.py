@@ -47,6 +47,7 @@ class Reason(StrEnum):
     DISABLED = "DISABLED"  # the kill switch is engaged: the flag's default variant
     PREREQUISITE_FAILED = "PREREQUISITE_FAILED"  # a prerequisite flag did not serve what it needs
     OVERRIDE = "OVERRIDE"  # an operator forced the value (environment override)
+    STALE = "STALE"  # served from the SDK's backup file: not yet confirmed by the server
     ERROR = "ERROR"  # the caller's default came back; see the error code
 
 

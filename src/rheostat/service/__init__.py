@@ -90,6 +90,7 @@ from rheostat.service.controller import (
     tick_plan,
 )
 from rheostat.service.database import migrate_database, normalize_database_url, open_store
+from rheostat.service.delivery import Heartbeat, Reach, SdkProcess, flag_reach, record_heartbeat
 from rheostat.service.environments import (
     create_environment,
     delete_environment,
@@ -178,7 +179,7 @@ from rheostat.service.segments import (
     segment_history,
     update_segment,
 )
-from rheostat.service.snapshots import Snapshot, SnapshotCache, snapshot
+from rheostat.service.snapshots import Snapshot, SnapshotCache, revision_of, snapshot
 from rheostat.service.status import (
     FlagStats,
     FlagSummary,
@@ -200,6 +201,7 @@ from rheostat.service.webhooks import (
     webhook_deliveries,
 )
 from rheostat.store import SqlStore
+from rheostat.store.notifications import ChangeFeed
 from rheostat.store.operations_records import (
     AlertRecord,
     AlertRulesRecord,
@@ -254,6 +256,7 @@ __all__ = [
     "BackfillProgress",
     "BackfillRecord",
     "Change",
+    "ChangeFeed",
     "Conversion",
     "CreatedApiKey",
     "CreatedWebhook",
@@ -272,6 +275,7 @@ __all__ = [
     "FlagVersion",
     "Health",
     "HealthStatus",
+    "Heartbeat",
     "ImportMode",
     "ImportResult",
     "Look",
@@ -282,6 +286,7 @@ __all__ = [
     "OutboxEvent",
     "PlanEvent",
     "PlanRecord",
+    "Reach",
     "Receipt",
     "ResultsReport",
     "RollbackMode",
@@ -289,6 +294,7 @@ __all__ = [
     "RollbackRequest",
     "RollbackStatus",
     "RunOrigin",
+    "SdkProcess",
     "SegmentRecord",
     "SegmentVersion",
     "Snapshot",
@@ -344,6 +350,7 @@ __all__ = [
     "finish_backfill",
     "firing_alerts",
     "flag_history",
+    "flag_reach",
     "flag_stats",
     "flag_summaries",
     "get_alert_rules",
@@ -391,6 +398,7 @@ __all__ = [
     "record_check_run",
     "record_conversions",
     "record_exposures",
+    "record_heartbeat",
     "record_metric_windows",
     "record_metrics",
     "register_backfill",
@@ -399,6 +407,7 @@ __all__ = [
     "remove_webhook",
     "resolve_alert",
     "restore_flag",
+    "revision_of",
     "revoke_api_key",
     "rollback_data",
     "rollback_flag",

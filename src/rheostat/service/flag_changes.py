@@ -132,6 +132,8 @@ def write_flag(
         change=write.change,
     )
     uow.mark_changed(environment)
+    # the revision this change lands in: what an SDK must run to have applied it (reach)
+    uow.sdk_processes.stamp_flag(environment, key, uow.environments.revision_of(environment))
     return written
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from rheostat.inputs import validate_lookup
 from rheostat.store.unit_of_work import UnitOfWork
 
-__all__ = ["Snapshot", "SnapshotCache", "entity_tag", "snapshot"]
+__all__ = ["Snapshot", "SnapshotCache", "entity_tag", "revision_of", "snapshot"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +64,12 @@ def snapshot(uow: UnitOfWork, environment: str) -> Snapshot:
         revision=revision,
         body=body,
     )
+
+
+def revision_of(uow: UnitOfWork, environment: str) -> int:
+    """Return the environment's revision (one indexed row read). Raises ``NotFound``."""
+    validate_lookup(environment=environment)
+    return uow.environments.revision_of(environment)
 
 
 def entity_tag(document: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rheostat.clock import Clock, SystemClock
 from rheostat.errors import ConfigurationError, Conflict, RheostatError, StorageError
+from rheostat.store.notifications import ChangeFeed, announce_changes
 from rheostat.store.operations_records import OutboxEvent
 from rheostat.store.unit_of_work import UnitOfWork
 
@@ -121,6 +122,9 @@ class SqlStore:
                     _begin(session, read_only=read_only)
                     unit = UnitOfWork(session, clock=self.clock, read_only=read_only)
                     yield unit
+                    if unit.changed_environments and self.dialect == "postgresql":
+                        # delivered by PostgreSQL when this commits, never if it rolls back
+                        announce_changes(session, sorted(unit.changed_environments))
             except RheostatError:
                 raise
             except StaleDataError as error:
@@ -136,9 +140,23 @@ class SqlStore:
         """Call ``listener(environment)`` after each commit that changed its flags or segments.
 
         Listeners run in the committing thread and must not raise; this is the in-process
-        change bus (SSE on one replica). Other processes poll ``snapshot`` etags.
+        change bus. Changes committed by other processes reach ``follow_changes`` (PostgreSQL).
         """
         self._listeners.append(listener)
+
+    def follow_changes(self, listener: Callable[[str | None], None]) -> ChangeFeed | None:
+        """Call ``listener(environment)`` for changes committed by any process (PostgreSQL).
+
+        Returns the started ``ChangeFeed`` (close it when done), or ``None`` on SQLite, where
+        only this process's commits are heard (``add_change_listener``) and other writers must
+        be found by polling ``revision_of``. ``listener(None)`` means "anything may have
+        changed" (the feed reconnected and may have missed notifications).
+        """
+        if self.dialect != "postgresql":
+            return None
+        feed = ChangeFeed(self.url, listener)
+        feed.start()
+        return feed
 
     def _notify(self, environment: str) -> None:
         for listener in list(self._listeners):

@@ -297,6 +297,12 @@ from rheostat.store.release_tables import (  # noqa: E402  # registers them on B
 
 __all__ += ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
 
+from rheostat.store.delivery_tables import (  # noqa: E402  # registers them on Base.metadata
+    FlagRevisionRow,
+    SdkProcessRow,
+)
+
+__all__ += ["FlagRevisionRow", "SdkProcessRow"]
 from rheostat.store.backfill_tables import (  # noqa: E402  # registers them on Base.metadata
     BackfillCheckpointRow,
     BackfillJobRow,

@@ -21,6 +21,7 @@ from rheostat.store.repositories import (
     MetricRepository,
     PlanRepository,
     RollbackRepository,
+    SdkProcessRepository,
     SegmentRepository,
     WebhookRepository,
 )
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.experiments = ExperimentRepository(session, self.environments)
         self.metrics = MetricRepository(session, self.environments)
         self.plans = PlanRepository(session, self.environments)
+        self.sdk_processes = SdkProcessRepository(session, self.environments)
         self.backfills = BackfillRepository(session)
         self.rollbacks = RollbackRepository(session)
         self.webhooks = WebhookRepository(session)

@@ -9,6 +9,7 @@ from rheostat.api.routers import (
     checks,
     client,
     config,
+    delivery,
     environments,
     experiments,
     flag_changes,
@@ -19,6 +20,7 @@ from rheostat.api.routers import (
     plans,
     rollbacks,
     segments,
+    stream,
     webhooks,
 )
 
@@ -27,6 +29,8 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     client.router,
+    stream.router,
+    delivery.router,
     experiments.client_router,
     metrics.router,
     config.router,

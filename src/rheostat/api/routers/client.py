@@ -3,18 +3,19 @@
 An ``sdk`` key reads the environment it was made for (``?environment=`` may repeat it; another
 one is 403). An ``admin`` key names the environment. The response carries a strong ``ETag``;
 send it back as ``If-None-Match`` and an unchanged document answers ``304`` with no body.
+``X-Rheostat-Revision`` names the environment's revision: send it as ``Last-Event-ID`` to
+``/api/v1/client/stream`` and the stream starts after it, without sending the document again.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, Security, status
+from fastapi.security import HTTPAuthorizationCredentials
 
-from rheostat import service
-from rheostat.api.deps import AnyKey, SnapshotsDep, Transaction
-from rheostat.errors import ValidationError
-from rheostat.service import ApiKey, ApiKeyScope
+from rheostat.api.deps import SnapshotsDep, StoreDep, bearer
+from rheostat.api.sdk_access import sdk_unit
 
 __all__ = ["is_etag_matched", "router"]
 
@@ -31,30 +32,27 @@ _DOCUMENT_EXAMPLE: dict[str, Any] = {"version": 1, "segments": {}, "flags": {}}
     },
 )
 def client_flags(
-    uow: Transaction,
+    request: Request,
+    store: StoreDep,
     snapshots: SnapshotsDep,
-    api_key: AnyKey,
-    environment: Annotated[str | None, Query(description="required for admin keys")] = None,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    environment: Annotated[
+        str | None, Query(max_length=63, description="required for admin keys")
+    ] = None,
+    x_api_key: Annotated[str | None, Header(description="alternative to Bearer")] = None,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> Response:
     """Return every flag and segment of the environment, ready for ``FlagSet.from_dict``."""
-    target = _environment_for(api_key, environment)
-    service.authorize(api_key, ApiKeyScope.SDK, target)
-    current = snapshots.get(uow, target)
-    headers = {"ETag": current.etag, "Cache-Control": "no-cache"}
+    with sdk_unit(store, request, environment=environment, x_api_key=x_api_key) as (uow, target):
+        current = snapshots.get(uow, target)
+    headers = {
+        "ETag": current.etag,
+        "Cache-Control": "no-cache",
+        "X-Rheostat-Revision": str(current.revision),
+    }
     if if_none_match is not None and is_etag_matched(if_none_match, current.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(content=current.body, media_type="application/json", headers=headers)
-
-
-def _environment_for(api_key: ApiKey, environment: str | None) -> str:
-    target = environment or api_key.environment
-    if not target:
-        raise ValidationError(
-            "name the environment: ?environment=<key> (admin keys read any environment)",
-            details={"path": "query.environment"},
-        )
-    return target
 
 
 def is_etag_matched(if_none_match: str, etag: str) -> bool:

@@ -15,6 +15,7 @@ from rheostat.store.repositories.flags import FlagChange, FlagRepository, Stored
 from rheostat.store.repositories.metrics import MetricRepository
 from rheostat.store.repositories.plans import PlanRepository
 from rheostat.store.repositories.rollbacks import RollbackRepository
+from rheostat.store.repositories.sdk_processes import SdkProcessRepository
 from rheostat.store.repositories.segments import SegmentChange, SegmentRepository
 from rheostat.store.repositories.webhooks import DeliveryOutcome, WebhookRepository
 
@@ -33,6 +34,7 @@ __all__ = [
     "MetricRepository",
     "PlanRepository",
     "RollbackRepository",
+    "SdkProcessRepository",
     "SegmentChange",
     "SegmentRepository",
     "StoredFlag",

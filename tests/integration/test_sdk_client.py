@@ -1,0 +1,340 @@
+"""``rheostat.Client(url=...)`` against real ``rheostat serve`` processes, and across forks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from live_servers import Keys, LiveServer, free_port, prepare_database, start_server
+from live_servers import rheostat as rheostat_cli
+
+import rheostat
+from rheostat import service
+from rheostat.clock import SystemClock
+from rheostat.flags import Reason
+from rheostat.metrics import WindowKind
+from rheostat.sdk import ClientStatus, FlagsChanged, SyncOptions
+
+PARAMS = {"environment": "production"}
+WAIT_S = 30.0
+"""A guard against hanging, never a measurement."""
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Keys]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sdk') / 'rheostat.db'}"
+    return url, prepare_database(url)
+
+
+@pytest.fixture(scope="module")
+def server(database: tuple[str, Keys]) -> Iterator[LiveServer]:
+    with start_server(database[0]) as live:
+        yield live
+
+
+def _admin(server: LiveServer, keys: Keys, path: str, body: dict[str, object]) -> None:
+    with httpx.Client(base_url=server.url, headers=keys.admin, timeout=10.0) as http:
+        response = http.post(path, params=PARAMS, json=body)
+        assert response.status_code in (200, 201), response.text
+
+
+def _flag_on(server: LiveServer, keys: Keys, key: str) -> None:
+    _admin(server, keys, "/api/v1/flags", {"key": key})
+    _admin(server, keys, f"/api/v1/flags/{key}/rollout", {"percent": 100})
+
+
+def _changes_of(client: rheostat.Client, key: str) -> threading.Event:
+    changed = threading.Event()
+
+    def listener(change: FlagsChanged) -> None:
+        if key in change.keys:
+            changed.set()
+
+    client.add_change_listener(listener)
+    return changed
+
+
+def test_a_client_downloads_follows_a_kill_and_writes_its_backup(
+    server: LiveServer, database: tuple[str, Keys], tmp_path: Path
+) -> None:
+    # Given a flag on for everyone and a client of the server
+    _, keys = database
+    _flag_on(server, keys, "sdk-kill")
+    backup = tmp_path / "flags.json"
+    with rheostat.Client(url=server.url, api_key=keys.sdk_token, backup_path=backup) as client:
+        before = client.evaluate("sdk-kill", "user-1", default=False)
+        status_before = client.status
+        killed = _changes_of(client, "sdk-kill")
+
+        # When the flag is killed through the API
+        _admin(server, keys, "/api/v1/flags/sdk-kill/kill", {"reason": "5xx"})
+        assert killed.wait(WAIT_S)
+
+        # Then the client serves the kill, and the backup holds the revision it runs
+        after = client.evaluate("sdk-kill", "user-1", default=False)
+        saved = json.loads(backup.read_text())
+        assert saved["revision"] == client.revision
+    assert status_before is ClientStatus.READY
+    assert (before.value, before.reason) == (True, Reason.SPLIT)
+    assert (after.value, after.reason) == (False, Reason.DISABLED)
+    assert saved["document"]["flags"]["sdk-kill"]["enabled"] is False
+
+
+def _silent_server() -> tuple[socket.socket, str]:
+    """A socket that accepts TCP connections (backlog) and never answers a request."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_start_against_a_server_that_hangs_returns_in_time_with_the_backup(
+    tmp_path: Path,
+) -> None:
+    # Given a backup file where a flag is on, and a server that never answers
+    backup = tmp_path / "flags.json"
+    checkout = {"enabled": True, "variants": {"on": True, "off": False}, "default": "on"}
+    document = {"version": 1, "flags": {"checkout": checkout}}
+    backup.write_text(json.dumps({"environment": None, "revision": 7, "document": document}))
+    listener, url = _silent_server()
+    clock = SystemClock()
+    options = SyncOptions(read_timeout_s=120.0, connect_timeout_s=120.0)
+    try:
+        # When a client starts with init_timeout=0.5
+        started = clock.monotonic()
+        client = rheostat.Client(
+            url=url, api_key="rh_sdk_x", backup_path=backup, init_timeout=0.5, options=options
+        )
+        waited = clock.monotonic() - started
+        served = client.evaluate("checkout", "user-1", default=False)
+        unknown = client.evaluate("missing", "user-1", default="fallback")
+        status = client.status
+        client.close()
+    finally:
+        listener.close()
+
+    # Then it returned (a bound ten times the timeout, not a speed test) serving the backup
+    assert waited < 5.0
+    assert (served.value, served.reason) == (True, Reason.STALE)
+    assert unknown.value == "fallback"
+    assert status is ClientStatus.STALE
+
+
+def test_a_start_with_the_server_down_and_no_backup_serves_the_defaults(tmp_path: Path) -> None:
+    # Given nothing listening on a port
+    listener, url = _silent_server()
+    listener.close()
+
+    # When a client starts
+    with rheostat.Client(url=url, api_key="rh_sdk_x", init_timeout=2.0) as client:
+        served = client.evaluate("checkout", "user-1", default=False)
+        enabled = client.is_enabled("checkout", "user-1", default=True)
+
+    # Then the caller's defaults come back with reason DEFAULT, and nothing raised
+    assert (served.value, served.reason) == (False, Reason.DEFAULT)
+    assert enabled is True
+
+
+def _report_after_kill(client: rheostat.Client, key: str, answers: Path) -> None:
+    """In a forked child: wait for the kill of ``key``, then write what the child serves."""
+    killed = _changes_of(client, key)
+    answers.with_suffix(".listening").write_text("yes")
+    changed = killed.wait(WAIT_S)
+    result = {
+        "changed": changed,
+        "enabled": client.is_enabled(key, "user-1"),
+        "pid": os.getpid(),
+        "thread_alive": client._follower is not None and client._follower.is_alive,
+    }
+    answers.write_text(json.dumps(result))
+
+
+def _wait_for(path: Path) -> None:
+    clock = SystemClock()
+    deadline = clock.monotonic() + WAIT_S
+    while not path.exists():
+        assert clock.monotonic() < deadline, f"{path.name} never appeared"
+        clock.sleep(0.02)  # waiting for another process's file, not asserting a time
+
+
+def test_a_fork_child_keeps_following_the_server(
+    server: LiveServer, database: tuple[str, Keys], tmp_path: Path
+) -> None:
+    # Given a client created before os.fork(), as gunicorn --preload does
+    _, keys = database
+    _flag_on(server, keys, "fork-kill")
+    client = rheostat.Client(url=server.url, api_key=keys.sdk_token)
+    answers = tmp_path / "child.json"
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave without running the parent's clean-up
+        try:
+            _report_after_kill(client, "fork-kill", answers)
+        finally:
+            os._exit(0)
+    try:
+        # When the flag is killed once the child listens
+        _wait_for(answers.with_suffix(".listening"))
+        _admin(server, keys, "/api/v1/flags/fork-kill/kill", {"reason": "5xx"})
+        _wait_for(answers)
+    finally:
+        os.waitpid(pid, 0)
+        client.close()
+
+    # Then the child, on its own fresh thread and connection, applied the kill
+    result = json.loads(answers.read_text())
+    assert result == {"changed": True, "enabled": False, "pid": pid, "thread_alive": True}
+
+
+def _multiprocessing_worker(client: rheostat.Client, answers: str) -> None:
+    _report_after_kill(client, "worker-kill", Path(answers))
+
+
+def test_a_multiprocessing_worker_forked_from_a_client_keeps_following(
+    server: LiveServer, database: tuple[str, Keys], tmp_path: Path
+) -> None:
+    # Given a client, and a multiprocessing worker (fork start method) that inherits it
+    _, keys = database
+    _flag_on(server, keys, "worker-kill")
+    answers = tmp_path / "worker.json"
+    with rheostat.Client(url=server.url, api_key=keys.sdk_token) as client:
+        worker = multiprocessing.get_context("fork").Process(
+            target=_multiprocessing_worker, args=(client, str(answers))
+        )
+        worker.start()
+        try:
+            # When the flag is killed
+            _wait_for(answers.with_suffix(".listening"))
+            _admin(server, keys, "/api/v1/flags/worker-kill/kill", {"reason": "5xx"})
+            _wait_for(answers)
+        finally:
+            worker.join(WAIT_S)
+
+    # Then the worker saw it
+    result = json.loads(answers.read_text())
+    assert (result["changed"], result["enabled"], result["thread_alive"]) == (True, False, True)
+    assert worker.exitcode == 0
+
+
+def test_tracked_values_reach_the_metric_windows_of_the_variants_served(
+    server: LiveServer, database: tuple[str, Keys]
+) -> None:
+    # Given a flag ramped to 50 % and a client of the server
+    database_url, keys = database
+    _admin(server, keys, "/api/v1/flags", {"key": "tracked"})
+    _admin(server, keys, "/api/v1/flags/tracked/rollout", {"percent": 50})
+    users = [f"user-{index}" for index in range(200)]
+    with rheostat.Client(url=server.url, api_key=keys.sdk_token) as client:
+        served = {user: client.variant("tracked", user).name for user in users}
+
+        # When every user's request is tracked: an error for those on "on"
+        for user in users:
+            client.track("errors", user, served[user] == "on")
+    # (closing the client flushed the open window)
+
+    # Then the stored windows hold every trial, under the variant each user was served
+    store = service.open_store(database_url)
+    try:
+        with store.reading() as uow:
+            now = SystemClock().now()
+            totals = service.metric_totals(
+                uow,
+                "production",
+                "tracked",
+                "errors",
+                since=now - timedelta(hours=1),
+                until=now + timedelta(hours=1),
+            )
+    finally:
+        store.close()
+    on = sum(1 for variant in served.values() if variant == "on")
+    proportion = WindowKind.PROPORTION
+    assert (totals[("on", proportion)].n, totals[("on", proportion)].sum) == (on, on)
+    assert (totals[("off", proportion)].n, totals[("off", proportion)].sum) == (200 - on, 0)
+
+
+def test_a_client_resumes_after_the_server_restarts_and_catches_up_on_what_it_missed(
+    tmp_path: Path,
+) -> None:
+    # Given a client of a server, and a flag on
+    database_url = f"sqlite:///{tmp_path / 'rheostat.db'}"
+    keys = prepare_database(database_url)
+    port = free_port()
+    statuses: list[ClientStatus] = []
+    with start_server(database_url, port=port) as first:
+        _flag_on(first, keys, "restart-kill")
+        client = rheostat.Client(url=first.url, api_key=keys.sdk_token)
+        client.add_status_listener(statuses.append)
+        before = client.is_enabled("restart-kill", "user-1")
+    try:
+        # When the server is down, the flag is killed meanwhile (CLI), and a server comes back
+        rheostat_cli("flags", "kill", "restart-kill", "--reason", "5xx", database_url=database_url)
+        killed = _changes_of(client, "restart-kill")
+        with start_server(database_url, port=port):
+            assert killed.wait(WAIT_S)
+            after = client.is_enabled("restart-kill", "user-1")
+            _wait_for_status(client, ClientStatus.READY)
+    finally:
+        client.close()
+
+    # Then the client went stale, reconnected on its own and applied the kill it missed
+    assert (before, after) == (True, False)
+    assert ClientStatus.STALE in statuses
+
+
+def _wait_for_status(client: rheostat.Client, status: ClientStatus) -> None:
+    clock = SystemClock()
+    deadline = clock.monotonic() + WAIT_S
+    while client.status is not status:
+        assert clock.monotonic() < deadline, f"never {status}"
+        clock.sleep(0.02)  # waiting for the sync thread, not asserting a time
+
+
+def test_an_async_client_starts_without_blocking_the_event_loop_and_follows_a_kill(
+    server: LiveServer, database: tuple[str, Keys]
+) -> None:
+    # Given a flag on
+    _, keys = database
+    _flag_on(server, keys, "async-kill")
+
+    async def scenario() -> tuple[bool, bool, int]:
+        ticks = 0
+        starting = True
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while starting:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        # When an AsyncClient connects while another task runs, then the flag is killed
+        task = asyncio.create_task(ticker())
+        async with await rheostat.AsyncClient.connect(
+            url=server.url, api_key=keys.sdk_token
+        ) as client:
+            starting = False
+            await task
+            before = client.is_enabled("async-kill", "user-1")
+            changed = asyncio.Event()
+            client.add_change_listener(
+                lambda change: changed.set() if "async-kill" in change.keys else None
+            )
+            await asyncio.to_thread(
+                _admin, server, keys, "/api/v1/flags/async-kill/kill", {"reason": "5xx"}
+            )
+            await asyncio.wait_for(changed.wait(), WAIT_S)
+            return before, client.is_enabled("async-kill", "user-1"), ticks
+
+    before, after, ticks = asyncio.run(scenario())
+
+    # Then the loop ran during the start, and the listener ran on the loop after the kill
+    assert ticks > 1
+    assert (before, after) == (True, False)
