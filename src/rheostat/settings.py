@@ -32,6 +32,9 @@ class Settings(BaseSettings):
             command, imports code or reaches another host unless the operator says so.
         checks_dir: where a release plan's ``check`` stage finds the suite files it names
             (``RHEOSTAT_CHECKS_DIR``; ``check: [backups]`` runs ``<checks_dir>/backups.yaml``).
+        backfills_dir: where a release plan's ``backfill`` stage finds its job file
+            (``RHEOSTAT_BACKFILLS_DIR``; ``backfill: {job: docs}`` runs
+            ``<backfills_dir>/docs.yaml``).
         database_concurrency: how many API requests may hold a database transaction at once
             (``RHEOSTAT_DATABASE_CONCURRENCY``); the others wait on the event loop, holding
             neither a connection nor a worker thread. Keep it below the connection pool's size
@@ -52,6 +55,7 @@ class Settings(BaseSettings):
     deliver_webhooks: bool = True
     checks_api_kinds: str = ""
     checks_dir: str = "checks"
+    backfills_dir: str = "backfills"
 
     @property
     def allowed_check_kinds(self) -> frozenset[str]:

@@ -66,6 +66,29 @@ def test_verify_exits_1_on_a_difference_and_0_after_repair(job: Path) -> None:
     assert query(data, "SELECT count(*) FROM documents_search") == [(ROWS,)]
 
 
+def test_run_with_verify_copies_then_proves_the_copy_and_exits_1_on_a_difference(
+    job: Path,
+) -> None:
+    # Given a copy run with --verify, then a target row changed behind it
+    ran = _invoke("run", str(job), "--json", "--verify")
+    data = f"sqlite:///{job.parent / 'data.db'}"
+    execute(data, "UPDATE documents_search SET title = 'changed' WHERE id = 100")
+    again = _invoke("run", str(job), "--verify")
+    status = _invoke("status", str(job), "--json")
+
+    # Then the first run ended with an identical verify, the second (nothing left to copy)
+    # found the difference and exited 1, and the store keeps the verify with its time
+    assert ran.exit_code == 0, ran.output
+    lines = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [line["event"] for line in lines[-2:]] == ["result", "verify"]
+    assert lines[-1]["identical"] is True
+    assert again.exit_code == 1, again.output
+    assert "differences found: no cut-over" in again.stdout
+    verify = json.loads(status.stdout)["verify"]
+    assert verify["identical"] is False
+    assert verify["verified_at"]
+
+
 def test_plan_and_dry_run_write_nothing(job: Path) -> None:
     planned = _invoke("plan", str(job), "--json")
     dry = _invoke("dry-run", str(job), "--json")

@@ -93,12 +93,27 @@ def dry_run(job: JobArgument, as_json: JsonOption = False) -> None:
 def run(
     job: JobArgument,
     restart: RestartOption = False,
+    then_verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Once the copy is complete, verify it (exit 1 unless zero differences).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     actor: ActorOption = None,
     database_url: DatabaseUrlOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Copy the rows from the checkpoint on (a second run continues; a finished job stays done)."""
-    _copy(job, restart=restart, resume=False, as_json=as_json, actor=actor, url=database_url)
+    _copy(
+        job,
+        restart=restart,
+        resume=False,
+        as_json=as_json,
+        actor=actor,
+        url=database_url,
+        then_verify=then_verify,
+    )
 
 
 @app.command("resume")
@@ -171,10 +186,18 @@ def status(
         show(format_backfill_status(document))
 
 
-def _copy(
-    path: Path, *, restart: bool, resume: bool, as_json: bool, actor: str | None, url: str
+def _copy(  # noqa: PLR0913  # the options of `run`
+    path: Path,
+    *,
+    restart: bool,
+    resume: bool,
+    as_json: bool,
+    actor: str | None,
+    url: str,
+    then_verify: bool = False,
 ) -> None:
     job = _job(path)
+    verified: dict[str, Any] | None = None
     stop = threading.Event()
     with (
         _stopping_on_signals(stop),
@@ -192,7 +215,16 @@ def _copy(
                 ),
                 job.name,
             )
+        if then_verify and result.status == "completed":
+            verified = runner.verify().to_dict()
     _finish(result, as_json=as_json, name=job.name, path=path)
+    if verified is not None:
+        if as_json:
+            print(json.dumps({"event": "verify", **verified}), flush=True)  # noqa: T201
+        else:
+            show(format_verify(verified))
+        if not verified["identical"]:
+            raise typer.Exit(code=int(ExitCode.FAILED))
 
 
 def _json_line(report: BatchReport) -> None:

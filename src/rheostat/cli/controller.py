@@ -6,6 +6,9 @@ evidence stored together) if the lease is still held and the plan has not moved.
 controllers may run at once; a dead one's plans are taken over when its lease expires, and
 one that stops on SIGINT/SIGTERM (between ticks) gives its leases back at once.
 
+A check stage's suite runs after the tick's commit; a backfill stage's copy is started as a
+detached ``rheostat backfill run --verify`` process, and the passes go on while it runs.
+
 A second thread runs the operations round every interval: due gradual rollback steps, alert
 rules, and webhook deliveries from the outbox (``service.run_operations``).
 """
@@ -70,11 +73,13 @@ def run(
     database_url: DatabaseUrlOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Tick every active plan, every INTERVAL seconds, until stopped."""
+    settings = Settings()
     me = _Controller(
         owner=name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",
         lease=timedelta(seconds=lease if lease is not None else max(30.0, 3 * interval)),
         sources=service.MetricSources(prometheus_url=prometheus_url),
-        checks_dir=Path(Settings().checks_dir),
+        checks_dir=Path(settings.checks_dir),
+        backfills_dir=Path(settings.backfills_dir),
         environ=dict(os.environ),
     )
     stop = threading.Event()
@@ -111,6 +116,7 @@ class _Controller:
     lease: timedelta
     sources: service.MetricSources
     checks_dir: Path
+    backfills_dir: Path
     environ: Mapping[str, str]
 
 
@@ -137,13 +143,29 @@ def _pass(store: service.SqlStore, me: _Controller) -> None:
             show(format_tick(report))
         if report is None:
             continue  # the lease was lost or the plan moved: whoever holds it runs its checks
-        # After the commit, outside any transaction: a suite may take a while.
+        # After the commit, outside any transaction: a suite may take a while; a backfill
+        # stage's worker is started detached (it may take hours) and the pass goes on.
         runs = service.stage_work(look, report)
         if runs:
-            service.run_stages(
-                store, report.plan, runs, checks_dir=me.checks_dir, environ=me.environ
+            done = service.run_stage_work(
+                store,
+                report.plan,
+                runs,
+                checks_dir=me.checks_dir,
+                backfills_dir=me.backfills_dir,
+                environ=me.environ,
             )
+            for started in done.backfills:
+                show(_started_line(environment, name, started))
         service.run_gate_checks(store, report.plan, checks_dir=me.checks_dir, environ=me.environ)
+
+
+def _started_line(environment: str, plan: str, started: service.StartedWorker) -> str:
+    where = f"{environment}/{plan}: backfill {started.job}"
+    if started.pid is None:
+        return f"{where} cannot run: {started.problem}"
+    log = f", log {started.log}" if started.log is not None else ""
+    return f"{where}: worker {started.pid} started ({started.path}{log})"
 
 
 def _operations_loop(store: service.SqlStore, stop: threading.Event, interval: float) -> None:

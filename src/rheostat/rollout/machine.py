@@ -262,7 +262,25 @@ def _run_stage(tick: Tick, outcome: GateVerdict | None) -> None:
     elif outcome.verdict in (Verdict.FAIL, Verdict.ERROR):
         _fail_stage(tick, outcome)
     else:
-        _hold(tick, outcome.message or "the stage's outcome is not known yet")
+        _hold(
+            tick,
+            outcome.message or "the stage's outcome is not known yet",
+            active_at=_active_at(outcome),
+        )
+
+
+def _active_at(outcome: GateVerdict) -> datetime | None:
+    """When the stage's own work last moved (``active_at`` evidence: a backfill's last
+    committed batch, or its end): an inconclusive deadline counts from there, so a copy that
+    takes hours holds its stage without being called inconclusive."""
+    raw = outcome.evidence.get("active_at")
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _fail_stage(tick: Tick, outcome: GateVerdict) -> None:
@@ -296,20 +314,26 @@ def _complete(tick: Tick) -> None:
     tick.event("plan.completed", "every stage passed")
 
 
-def _hold(tick: Tick, why: str) -> None:
-    """Keep the stage; past the inconclusive deadline, follow the plan's policy."""
+def _hold(tick: Tick, why: str, *, active_at: datetime | None = None) -> None:
+    """Keep the stage; past the inconclusive deadline (counted from ``active_at`` when the
+    stage's work moved since it was held), follow the plan's policy. A backfill stage is
+    never advanced past: ``advance`` pauses it instead (its copy is not proved)."""
     state = tick.state
     if state.held_since is None:
         tick.move(held_since=tick.now)
         tick.event("stage.held", why)
         return
     limits = state.plan.limits
-    if tick.now - state.held_since < limits.inconclusive_timeout:
+    held = state.held_since if active_at is None else max(state.held_since, active_at)
+    if tick.now - held < limits.inconclusive_timeout:
         return
     evidence = {"held_since": iso(state.held_since), "why": why}
-    if limits.inconclusive_policy is InconclusivePolicy.PAUSE:
+    policy = limits.inconclusive_policy
+    if policy is InconclusivePolicy.ADVANCE and isinstance(_current(state), BackfillStage):
+        policy = InconclusivePolicy.PAUSE
+    if policy is InconclusivePolicy.PAUSE:
         pause_plan(tick, f"held past the deadline: {why}", evidence)
-    elif limits.inconclusive_policy is InconclusivePolicy.ROLLBACK:
+    elif policy is InconclusivePolicy.ROLLBACK:
         start_rollback(tick, f"held past the deadline: {why}", evidence, state.plan.on_failure)
     elif not isinstance(_current(state), MonitorStage) or _monitor_done(state, tick.now):
         _next_stage(tick, f"advanced past the deadline although {why}", evidence)

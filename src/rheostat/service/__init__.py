@@ -36,6 +36,13 @@ from rheostat.service.api_keys import (
     revoke_api_key,
 )
 from rheostat.service.audit import list_audit_events
+from rheostat.service.backfill_stages import (
+    StartedWorker,
+    backfill_job_path,
+    backfill_stage_verdict,
+    start_backfill_stage,
+    started_workers,
+)
 from rheostat.service.backfills import (
     BACKFILL_STATUSES,
     BackfillDefinition,
@@ -47,6 +54,7 @@ from rheostat.service.backfills import (
     get_backfill,
     list_backfills,
     pause_backfill,
+    record_backfill_problem,
     record_backfill_progress,
     record_backfill_verify,
     register_backfill,
@@ -71,11 +79,13 @@ from rheostat.service.check_stages import (
 )
 from rheostat.service.controller import (
     Look,
+    StageRuns,
     active_plans,
     apply_observation,
     claim_plans,
     observe_plan,
     release_plans,
+    run_stage_work,
     stage_work,
     tick_plan,
 )
@@ -290,6 +300,8 @@ __all__ = [
     "Snapshot",
     "SnapshotCache",
     "SqlStore",
+    "StageRuns",
+    "StartedWorker",
     "StoredResults",
     "TickReport",
     "UnitOfWork",
@@ -304,6 +316,8 @@ __all__ = [
     "authenticate",
     "authorize",
     "backfill_checkpoints",
+    "backfill_job_path",
+    "backfill_stage_verdict",
     "backfill_status_document",
     "backoff_delay",
     "check_gate_verdict",
@@ -378,6 +392,7 @@ __all__ = [
     "query_prometheus",
     "raise_alert",
     "reconcile",
+    "record_backfill_problem",
     "record_backfill_progress",
     "record_backfill_verify",
     "record_check_run",
@@ -401,6 +416,7 @@ __all__ = [
     "run_checks",
     "run_gate_checks",
     "run_operations",
+    "run_stage_work",
     "run_stages",
     "run_tick_checks",
     "segment_history",
@@ -409,7 +425,9 @@ __all__ = [
     "snapshot",
     "stage_suite",
     "stage_work",
+    "start_backfill_stage",
     "start_experiment",
+    "started_workers",
     "step_due_rollbacks",
     "step_rollback",
     "stop_experiment",

@@ -31,6 +31,7 @@ __all__ = [
     "get_backfill",
     "list_backfills",
     "pause_backfill",
+    "record_backfill_problem",
     "record_backfill_progress",
     "record_backfill_verify",
     "register_backfill",
@@ -275,8 +276,10 @@ def pause_backfill(uow: UnitOfWork, name: str, *, change: Change) -> BackfillRec
 def record_backfill_verify(
     uow: UnitOfWork, name: str, *, report: Mapping[str, Any], change: Change
 ) -> BackfillRecord:
-    """Keep the result of a verify pass (``report["identical"]`` gates a cut-over)."""
+    """Keep the result of a verify pass (``report["identical"]`` gates a cut-over), stamped
+    ``verified_at`` (a release plan's stage counts only a verify made after the copy ended)."""
     record = _locked(uow, name)
+    report = {**report, "verified_at": uow.now.isoformat()}
     verified = uow.backfills.update(name, at=uow.now, verify=report)
     record_audit(
         uow,
@@ -287,6 +290,37 @@ def record_backfill_verify(
         change=change,
     )
     return verified
+
+
+def record_backfill_problem(
+    uow: UnitOfWork, name: str, *, error: str, change: Change
+) -> BackfillRecord | None:
+    """Mark the job ``failed`` with ``error`` when its file cannot run (missing, invalid, or
+    naming another job), creating its record if there is none, so a release plan's backfill
+    stage fails with the reason instead of waiting. A job a worker holds is left alone
+    (returns ``None``)."""
+    validate_key(name, "backfill")
+    record = uow.backfills.find(name, lock=True)
+    if record is None:
+        record = uow.backfills.add(
+            name, document={}, fingerprint="", strategy="", batch_size=1, at=uow.now
+        )
+    elif (
+        record.lease_owner is not None
+        and record.lease_expires_at is not None
+        and record.lease_expires_at > uow.now
+    ):
+        return None
+    failed = uow.backfills.update(name, at=uow.now, status="failed", error=error)
+    record_audit(
+        uow,
+        AuditAction.BACKFILL_FINISHED,
+        subject=f"backfill:{name}",
+        environment=None,
+        states=({"status": record.status}, {"status": "failed", "error": error}),
+        change=change,
+    )
+    return failed
 
 
 def get_backfill(uow: UnitOfWork, name: str) -> BackfillRecord:

@@ -12,23 +12,32 @@ plan's row is locked and its version checked in the transaction that changes the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
+from rheostat.checks import CheckRun
+from rheostat.rollout import BackfillStage, CheckStage
 from rheostat.rollout.state import Observations, Phase, RunStage
+from rheostat.service.backfill_stages import StartedWorker, start_backfill_stage
+from rheostat.service.check_stages import run_check_stage
 from rheostat.service.plan_observer import observe
 from rheostat.service.plans import TickReport, apply_tick, get_plan, locked_plan
 from rheostat.service.prometheus import MetricSources
+from rheostat.store.database import SqlStore
 from rheostat.store.records import PlanRecord
 from rheostat.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "Look",
+    "StageRuns",
     "active_plans",
     "apply_observation",
     "claim_plans",
     "observe_plan",
     "release_plans",
+    "run_stage_work",
     "stage_work",
     "tick_plan",
 ]
@@ -89,9 +98,10 @@ def apply_observation(uow: UnitOfWork, look: Look, *, owner: str) -> TickReport 
 
 
 def stage_work(look: Look, report: TickReport | None) -> tuple[RunStage, ...]:
-    """The check (or backfill) stages the controller must run once this tick has committed:
+    """The check or backfill stages the controller must run once this tick has committed:
     the ones the tick started; or the current stage, still running, if the look found it
-    waiting for a run that a controller which died after its commit never made."""
+    waiting for a run (``awaiting_run`` evidence): one that a controller which died after its
+    commit never made, or a backfill whose worker is gone."""
     if report is None:
         return ()  # the lease was lost or the plan moved: whoever holds it runs it
     if report.run:
@@ -102,6 +112,53 @@ def stage_work(look: Look, report: TickReport | None) -> tuple[RunStage, ...]:
     if waiting and state.phase is Phase.RUNNING and state.stage == look.plan.state.stage:
         return (RunStage(stage=state.stage),)
     return ()
+
+
+@dataclass(frozen=True, slots=True)
+class StageRuns:
+    """What ``run_stage_work`` did: the check runs it stored and the backfill workers it
+    started (or found a job file that cannot run)."""
+
+    checks: list[CheckRun] = field(default_factory=list)
+    backfills: list[StartedWorker] = field(default_factory=list)
+
+
+def run_stage_work(
+    store: SqlStore,
+    record: PlanRecord,
+    runs: Sequence[RunStage],
+    *,
+    checks_dir: Path,
+    backfills_dir: Path,
+    environ: Mapping[str, str],
+) -> StageRuns:
+    """Do the stage work ``stage_work`` returned, by kind: run a check stage's suite (and store
+    it), start a backfill stage's worker (detached; it returns at once). Call it after the
+    tick's commit, with no transaction open."""
+    done = StageRuns()
+    stages = record.state.plan.stages
+    for action in runs:
+        if not 0 <= action.stage < len(stages):
+            continue
+        stage = stages[action.stage]
+        if isinstance(stage, CheckStage):
+            done.checks.append(
+                run_check_stage(
+                    store,
+                    record.environment,
+                    record.name,
+                    action.stage,
+                    checks_dir=checks_dir,
+                    environ=environ,
+                )
+            )
+        elif isinstance(stage, BackfillStage):
+            started = start_backfill_stage(
+                store, record, action.stage, backfills_dir=backfills_dir, environ=environ
+            )
+            if started is not None:
+                done.backfills.append(started)
+    return done
 
 
 def tick_plan(

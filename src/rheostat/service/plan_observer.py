@@ -9,8 +9,9 @@ here with their timeout (a failure is an ``error``, never a pass).
   (``check_gates``): the suites run after the tick, never in a look.
 * A Prometheus threshold source is one PromQL query per look (``service.prometheus``).
 
-A ``check`` stage's outcome is its newest stored check run (``check_stages``); ``backfill``
-stages get a placeholder ``pass`` (with that evidence) until the backfill engine lands.
+A ``check`` stage's outcome is its newest stored check run (``check_stages``); a ``backfill``
+stage's is its job as the store knows it (``backfill_stages``: copying, failed, or completed
+and verified).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from rheostat.rollout import (
 )
 from rheostat.rollout.looks import Totals, observations
 from rheostat.rollout.state import Observations, PlanState
+from rheostat.service.backfill_stages import backfill_stage_verdict
 from rheostat.service.check_gates import check_gate_verdict
 from rheostat.service.check_stages import check_stage_verdict
 from rheostat.service.prometheus import MetricSources, query_prometheus
@@ -97,15 +99,9 @@ def _stage_outcome(uow: UnitOfWork, state: PlanState, now: datetime) -> GateVerd
     stage = stages[state.stage]
     if isinstance(stage, CheckStage):
         return check_stage_verdict(uow, state, now)
-    if not isinstance(stage, BackfillStage):
-        return None
-    kind = "backfill"
-    return GateVerdict(
-        gate=kind,
-        verdict=Verdict.PASS,
-        message=f"{kind} stages pass as placeholders until the data issue (11) lands",
-        evidence={"placeholder": True, "at": now.isoformat()},
-    )
+    if isinstance(stage, BackfillStage):
+        return backfill_stage_verdict(uow, state, now)
+    return None
 
 
 def _probe(gate: HttpGate, now: datetime) -> Outcome:

@@ -1,0 +1,90 @@
+"""A backfill stage in ``decide``: it holds while its copy makes progress (the inconclusive
+deadline counts from the job's last activity), and it is never advanced past unproved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rheostat.rollout import (
+    BackfillStage,
+    CheckStage,
+    GateLimits,
+    GateVerdict,
+    InconclusivePolicy,
+    Plan,
+    RampStage,
+    Verdict,
+)
+from rheostat.rollout.machine import decide
+from rheostat.rollout.state import Command, CommandKind, Observations, Phase, PlanState, RunStage
+
+T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+START = Observations(commands=(Command(kind=CommandKind.START, actor="alice"),))
+
+
+def _plan(policy: InconclusivePolicy, first: BackfillStage | CheckStage) -> Plan:
+    return Plan(
+        name="search",
+        flag="hybrid_search",
+        environment="production",
+        stages=(first, RampStage(percent=5)),
+        limits=GateLimits(inconclusive_timeout=HOUR, inconclusive_policy=policy),
+    )
+
+
+def _running(plan: Plan) -> PlanState:
+    """Started, and the stage asked for, at T0."""
+    decision = decide(PlanState(plan=plan), START, T0)
+    assert RunStage(stage=0) in decision.actions
+    assert decision.state.phase is Phase.RUNNING
+    return decision.state
+
+
+def _copying(active_at: datetime | None) -> Observations:
+    evidence = {} if active_at is None else {"active_at": active_at.isoformat()}
+    outcome = GateVerdict(
+        gate="backfill", verdict=Verdict.INCONCLUSIVE, message="copying", evidence=evidence
+    )
+    return Observations(stage_outcome=outcome)
+
+
+def test_a_copy_that_keeps_committing_holds_its_stage_past_the_inconclusive_timeout() -> None:
+    # Given a backfill stage held since T0 under a one-hour pause deadline
+    state = _running(_plan(InconclusivePolicy.PAUSE, BackfillStage(job="docs")))
+    state = decide(state, _copying(T0), T0).state
+
+    # When its job last committed a batch a second ago, five hours in
+    later = T0 + 5 * HOUR
+    held = decide(state, _copying(later - timedelta(seconds=1)), later).state
+
+    # Then the stage still holds; once the job stops moving for an hour, the plan pauses
+    assert held.phase is Phase.RUNNING
+    stuck = decide(held, _copying(later), later + HOUR).state
+    assert stuck.phase is Phase.PAUSED
+
+
+def test_without_activity_the_deadline_counts_from_the_first_hold() -> None:
+    state = _running(_plan(InconclusivePolicy.PAUSE, BackfillStage(job="docs")))
+    state = decide(state, _copying(None), T0).state
+    assert decide(state, _copying(None), T0 + HOUR).state.phase is Phase.PAUSED
+
+
+def test_the_advance_policy_never_skips_an_unproved_backfill_it_pauses_instead() -> None:
+    # Given a plan that advances past inconclusive stages, whose backfill stays unproved
+    state = _running(_plan(InconclusivePolicy.ADVANCE, BackfillStage(job="docs")))
+    state = decide(state, _copying(T0), T0).state
+
+    # When the deadline passes
+    after = decide(state, _copying(T0), T0 + HOUR)
+
+    # Then the plan paused on the backfill stage, with no exposure
+    assert after.state.phase is Phase.PAUSED
+    assert after.state.stage == 0
+    assert after.state.exposure.percent == 0
+
+
+def test_the_advance_policy_still_advances_other_stages() -> None:
+    state = _running(_plan(InconclusivePolicy.ADVANCE, CheckStage(checks=("schema",))))
+    state = decide(state, _copying(None), T0).state
+    assert decide(state, _copying(None), T0 + HOUR).state.stage == 1
