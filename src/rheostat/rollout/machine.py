@@ -316,8 +316,9 @@ def _complete(tick: Tick) -> None:
 
 def _hold(tick: Tick, why: str, *, active_at: datetime | None = None) -> None:
     """Keep the stage; past the inconclusive deadline (counted from ``active_at`` when the
-    stage's work moved since it was held), follow the plan's policy. A backfill stage is
-    never advanced past: ``advance`` pauses it instead (its copy is not proved)."""
+    stage's work moved since it was held), follow the plan's policy. A check or backfill
+    stage is never advanced past: ``advance`` pauses it instead (its checks did not pass, its
+    copy is not proved); ``advance`` is for gates that could not decide."""
     state = tick.state
     if state.held_since is None:
         tick.move(held_since=tick.now)
@@ -329,7 +330,9 @@ def _hold(tick: Tick, why: str, *, active_at: datetime | None = None) -> None:
         return
     evidence = {"held_since": iso(state.held_since), "why": why}
     policy = limits.inconclusive_policy
-    if policy is InconclusivePolicy.ADVANCE and isinstance(_current(state), BackfillStage):
+    if policy is InconclusivePolicy.ADVANCE and isinstance(
+        _current(state), BackfillStage | CheckStage
+    ):
         policy = InconclusivePolicy.PAUSE
     if policy is InconclusivePolicy.PAUSE:
         pause_plan(tick, f"held past the deadline: {why}", evidence)

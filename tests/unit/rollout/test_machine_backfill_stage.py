@@ -10,6 +10,7 @@ from rheostat.rollout import (
     CheckStage,
     GateLimits,
     GateVerdict,
+    HoldbackGate,
     InconclusivePolicy,
     Plan,
     RampStage,
@@ -84,7 +85,39 @@ def test_the_advance_policy_never_skips_an_unproved_backfill_it_pauses_instead()
     assert after.state.exposure.percent == 0
 
 
-def test_the_advance_policy_still_advances_other_stages() -> None:
+def test_the_advance_policy_never_skips_a_check_stage_either() -> None:
+    # Given a check stage whose suite never reported, under the advance policy
     state = _running(_plan(InconclusivePolicy.ADVANCE, CheckStage(checks=("schema",))))
     state = decide(state, _copying(None), T0).state
-    assert decide(state, _copying(None), T0 + HOUR).state.stage == 1
+
+    # When the deadline passes, Then the plan pauses on it, with no exposure
+    after = decide(state, _copying(None), T0 + HOUR).state
+    assert after.phase is Phase.PAUSED
+    assert after.stage == 0
+    assert after.exposure.percent == 0
+
+
+def test_the_advance_policy_still_advances_a_ramp_whose_gates_cannot_decide() -> None:
+    # Given a 5 % ramp whose only gate stays inconclusive, under the advance policy
+    plan = Plan(
+        name="search",
+        flag="hybrid_search",
+        environment="production",
+        stages=(RampStage(percent=5, bake=timedelta(minutes=10)), RampStage(percent=100)),
+        gates=(HoldbackGate(name="errors", metric="http_errors"),),
+        limits=GateLimits(
+            inconclusive_timeout=HOUR, inconclusive_policy=InconclusivePolicy.ADVANCE
+        ),
+    )
+    unsure = Observations(
+        verdicts=(GateVerdict(gate="errors", verdict=Verdict.INCONCLUSIVE, message="few units"),)
+    )
+    state = decide(PlanState(plan=plan), START, T0).state
+    state = decide(state, unsure, T0).state
+    state = decide(state, unsure, T0 + timedelta(minutes=10)).state
+    assert state.stage == 0
+
+    # When the deadline passes, Then it moves on to the next stage
+    after = decide(state, unsure, T0 + timedelta(minutes=10) + HOUR).state
+    assert after.stage == 1
+    assert after.exposure.percent == 100
