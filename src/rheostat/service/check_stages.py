@@ -36,7 +36,7 @@ from rheostat.errors import InvalidDefinition, NotFound, ValidationError
 from rheostat.rollout import CheckStage, GateVerdict, Verdict
 from rheostat.rollout.state import PlanState, RunStage
 from rheostat.service.check_runs import RunOrigin, load_suite_file, run_checks
-from rheostat.service.plans import TickReport
+from rheostat.service.plans import TickReport, get_plan
 from rheostat.store.database import SqlStore
 from rheostat.store.records import PlanRecord
 from rheostat.store.unit_of_work import UnitOfWork
@@ -110,12 +110,7 @@ def run_check_stage(
         NotFound: no such plan. ValidationError: that stage is not a check stage.
     """
     with store.reading() as uow:
-        record = uow.plans.find(environment, plan)
-    if record is None:
-        raise NotFound(
-            f"plan {plan!r} does not exist in environment {environment!r}",
-            details={"environment": environment, "plan": plan},
-        )
+        record = get_plan(uow, environment, plan)
     stages = record.state.plan.stages
     if not 0 <= stage < len(stages) or not isinstance(stages[stage], CheckStage):
         raise ValidationError(

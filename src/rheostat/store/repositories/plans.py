@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from rheostat.errors import AlreadyExists, Conflict, NotFound
 from rheostat.rollout.codec import state_from_dict, state_to_dict
 from rheostat.rollout.plans import plan_from_dict, plan_to_dict
-from rheostat.rollout.state import PlanState
+from rheostat.rollout.state import TERMINAL_PHASES, Phase, PlanState
 from rheostat.store.records import PlanEvent, PlanRecord
 from rheostat.store.repositories.environments import EnvironmentRepository
 from rheostat.store.tables import EnvironmentRow, PlanEventRow, ReleasePlanRow
 
 __all__ = ["PlanRepository"]
 
-_RESTING = ("pending", "completed", "rolled_back", "failed")
+_RESTING = tuple(sorted(phase.value for phase in {Phase.PENDING, *TERMINAL_PHASES}))
 """Phases no controller ticks: not started yet, or finished."""
 
 
