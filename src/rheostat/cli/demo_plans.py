@@ -1,0 +1,187 @@
+"""The demo's release plans: simulated traffic in, the controller's real path, events out.
+
+Each pass is a simulated minute. First the SDKs' metric windows for that minute are recorded
+(``service.record_metric_windows``, what ``POST /api/v1/client/metrics`` does), one per arm
+and metric, drawn by ``rheostat.simulate`` from each release's scenario at the exposure the
+plan serves; then the clock moves on a minute and the controller passes as ``rheostat
+controller run`` does: lease the plans, look at their gates, apply the look, run the stage
+work. Every event a pass records is printed as it happens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from rheostat import service
+from rheostat.cli.demo_clock import FastClock
+from rheostat.cli.demo_scenario import SIMULATED_MINUTE, Release
+from rheostat.cli.output import show
+from rheostat.cli.render_demo import (
+    format_evidence,
+    format_plan_event,
+    format_release,
+    format_release_outcomes,
+)
+from rheostat.metrics import MetricWindow, WindowKind, WindowTotals
+from rheostat.rollout.looks import HOLDBACK, REST, TREATMENT
+from rheostat.rollout.state import TERMINAL_PHASES, Command, CommandKind, PlanState
+from rheostat.settings import Settings
+from rheostat.simulate import MetricModel
+from rheostat.simulate.scenarios import draw_window, treatment_model
+
+__all__ = ["run_releases", "traffic_windows"]
+
+_OWNER = "rheostat-demo"
+_LEASE = timedelta(minutes=5)
+_MAX_PASSES = 24 * 60
+"""A simulated day: far more than the plans need; a plan still running then is a bug."""
+_EVIDENCE_EVENTS = frozenset({"plan.rolling_back", "plan.paused", "plan.failed"})
+
+
+def run_releases(
+    store: service.SqlStore,
+    clock: FastClock,
+    releases: tuple[Release, ...],
+    *,
+    actor: str,
+    seed: int,
+) -> list[service.PlanRecord]:
+    """Create and start the plans, then pass until every one has finished."""
+    records = _start(store, releases, actor=actor)
+    by_name = {release.plan.name: release for release in releases}
+    rng = np.random.default_rng(seed)
+    began = clock.now()
+    printed = dict.fromkeys(records, 0)
+    for record in records.values():
+        _show_new_events(store, record, printed, began)
+    for _ in range(_MAX_PASSES):
+        running = [r for r in records.values() if r.state.phase not in TERMINAL_PHASES]
+        if not running:
+            break
+        _send_traffic(store, running, by_name, rng, start=clock.now())
+        clock.advance(SIMULATED_MINUTE)
+        for report in _controller_pass(store):
+            records[report.plan.name] = report.plan
+            _show_new_events(store, report.plan, printed, began)
+    with store.unit_of_work() as uow:
+        service.release_plans(uow, _OWNER)
+    finished = list(records.values())
+    show(format_release_outcomes(finished, began=began))
+    return finished
+
+
+def _start(
+    store: service.SqlStore, releases: tuple[Release, ...], *, actor: str
+) -> dict[str, service.PlanRecord]:
+    records = {}
+    for release in releases:
+        plan = release.plan
+        show(format_release(plan, release.story))
+        with store.unit_of_work() as uow:
+            service.create_plan(uow, plan, change=service.Change(actor=actor, reason=release.story))
+            start = Command(kind=CommandKind.START, actor=actor)
+            records[plan.name] = service.command_plan(uow, plan.environment, plan.name, start).plan
+    return records
+
+
+def traffic_windows(
+    release: Release, state: PlanState, *, start: datetime, rng: np.random.Generator
+) -> list[MetricWindow]:
+    """One simulated minute of the SDKs' windows for the plan's flag: per arm (treatment,
+    holdback, everyone else) and gate metric, at the exposure the plan serves now."""
+    exposure = state.exposure
+    shares = {
+        TREATMENT: exposure.percent,
+        HOLDBACK: exposure.holdback_percent,
+        REST: max(0.0, 100.0 - exposure.percent - exposure.holdback_percent),
+    }
+    windows = []
+    for arm, share in shares.items():
+        n = int(rng.poisson(release.requests_per_minute * share / 100)) if share > 0 else 0
+        for model in release.models:
+            arm_model = _arm_model(release, model, arm, state)
+            totals = draw_window(arm_model, n, rng)
+            if totals.n > 0:
+                windows.append(_window(state.plan.flag, arm, model.name, totals, start))
+    return windows
+
+
+def _arm_model(release: Release, model: MetricModel, arm: str, state: PlanState) -> MetricModel:
+    if arm != TREATMENT:
+        return model
+    return treatment_model(model, release.scenario, stage=state.stage, elapsed=timedelta(0))
+
+
+def _window(
+    flag: str, arm: str, metric: str, totals: WindowTotals, start: datetime
+) -> MetricWindow:
+    seconds = int(SIMULATED_MINUTE.total_seconds())
+    if totals.kind is WindowKind.PROPORTION:
+        return MetricWindow(
+            flag=flag, variant=arm, metric=metric, start=start, seconds=seconds,
+            kind=totals.kind, n=totals.n, successes=int(totals.sum),
+        )  # fmt: skip
+    return MetricWindow(
+        flag=flag, variant=arm, metric=metric, start=start, seconds=seconds,
+        kind=totals.kind, n=totals.n, sum=totals.sum, sum_squares=totals.sum_squares,
+    )  # fmt: skip
+
+
+def _send_traffic(
+    store: service.SqlStore,
+    running: list[service.PlanRecord],
+    releases: Mapping[str, Release],
+    rng: np.random.Generator,
+    *,
+    start: datetime,
+) -> None:
+    with store.unit_of_work() as uow:
+        for record in running:
+            windows = traffic_windows(releases[record.name], record.state, start=start, rng=rng)
+            service.record_metric_windows(uow, record.environment, windows)
+
+
+def _controller_pass(store: service.SqlStore) -> list[service.TickReport]:
+    """One pass of ``rheostat controller run``: lease, look, apply, then the stage work."""
+    settings = Settings()
+    with store.unit_of_work() as uow:
+        plans = service.claim_plans(uow, _OWNER, lease=_LEASE)
+    reports = []
+    for environment, name in plans:
+        with store.reading() as uow:
+            look = service.observe_plan(uow, environment, name)
+        with store.unit_of_work() as uow:
+            report = service.apply_observation(uow, look, owner=_OWNER)
+        if report is None:
+            continue
+        runs = service.stage_work(look, report)
+        if runs:
+            service.run_stage_work(
+                store,
+                report.plan,
+                runs,
+                checks_dir=Path(settings.checks_dir),
+                backfills_dir=Path(settings.backfills_dir),
+                environ=dict(os.environ),
+            )
+        if report.changed:
+            reports.append(report)
+    return reports
+
+
+def _show_new_events(
+    store: service.SqlStore, record: service.PlanRecord, printed: dict[str, int], began: datetime
+) -> None:
+    """Print the plan's events not printed yet (``printed``: how many were, per plan)."""
+    with store.reading() as uow:
+        events = service.plan_events(uow, record.environment, record.name)
+    for event in events[printed[record.name] :]:
+        show(format_plan_event(event, elapsed=event.at - began))
+        if event.type in _EVIDENCE_EVENTS:
+            show(format_evidence(event.evidence))
+    printed[record.name] = len(events)
