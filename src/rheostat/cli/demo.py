@@ -26,16 +26,17 @@ from rheostat.cli.demo_experiment import run_experiment
 from rheostat.cli.demo_plans import run_releases
 from rheostat.cli.demo_scenario import PRODUCTION, RELEASES
 from rheostat.cli.demo_seed import Keys, kill_and_check, seed
+from rheostat.cli.exit_codes import ExitCode
 from rheostat.cli.options import ActorOption, default_actor
 from rheostat.cli.output import print_error, show
-from rheostat.cli.render import format_note, format_step
-from rheostat.cli.render_demo import format_dashboard, format_finished
+from rheostat.cli.render import format_note
+from rheostat.cli.render_demo import format_dashboard, format_finished, format_step
 from rheostat.clock import SystemClock
 from rheostat.settings import Settings
 
 __all__ = ["demo"]
 
-STORY_SPAN = timedelta(hours=4)
+STORY_SPAN = timedelta(hours=3, minutes=15)
 """How far back the story starts: the plans' simulated hours end before the present."""
 _BETWEEN_ACTS = timedelta(minutes=10)
 _TRAFFIC_SEED = 20261207
@@ -70,12 +71,16 @@ def demo(
     began = real.monotonic()
     files = _fresh_files(directory)
     try:
-        keys = _tour(files, actor=default_actor(actor))
+        keys, surprises = _tour(files, actor=default_actor(actor))
     except KeyboardInterrupt:
         print_error("demo interrupted")
         raise typer.Exit(code=_INTERRUPTED) from None
+    for surprise in surprises:
+        print_error(surprise)
     if no_serve:
         show(format_finished(database=str(files.store), seconds=real.monotonic() - began))
+        if surprises:
+            raise typer.Exit(code=int(ExitCode.FAILED))
         return
     _serve(files, keys, port=port)
 
@@ -90,7 +95,8 @@ def _fresh_files(directory: Path) -> _Files:
     return _Files(store=resolved / _FILES[0], app=resolved / _FILES[1])
 
 
-def _tour(files: _Files, *, actor: str) -> Keys:
+def _tour(files: _Files, *, actor: str) -> tuple[Keys, list[str]]:
+    """Every act, in order; returns the keys, and what did not end as the story says."""
     service.migrate_database(files.store_url)
     clock = FastClock(SystemClock(), behind=STORY_SPAN)
     store = service.open_store(files.store_url, clock=clock)
@@ -105,14 +111,24 @@ def _tour(files: _Files, *, actor: str) -> Keys:
         run_experiment(store, clock, environment=PRODUCTION, actor=actor, users=_USERS)
         clock.advance(_BETWEEN_ACTS)
         show(format_step(4, "Two release plans on simulated traffic (a pass = 1 simulated min)"))
-        run_releases(store, clock, RELEASES, actor=actor, seed=_TRAFFIC_SEED)
+        plans = run_releases(store, clock, RELEASES, actor=actor, seed=_TRAFFIC_SEED)
         clock.catch_up()
         show(format_step(5, "Backfill seed 003's revenue rows into the partitioned table"))
         app_url = create_app_tables(files.app)
-        run_backfill(store, app_url, actor=actor)
+        identical = run_backfill(store, app_url, actor=actor)
     finally:
         store.close()
-    return keys
+    return keys, _surprises(plans, identical=identical)
+
+
+def _surprises(plans: list[service.PlanRecord], *, identical: bool) -> list[str]:
+    expected = {release.plan.name: release.expected for release in RELEASES}
+    found = [
+        f"plan {record.name} ended {record.state.phase.value}, not {expected[record.name].value}"
+        for record in plans
+        if record.state.phase is not expected[record.name]
+    ]
+    return found + ([] if identical else ["the backfill's verify found differences"])
 
 
 def _serve(files: _Files, keys: Keys, *, port: int) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 from rheostat import service
 from rheostat.cli.demo_clock import FastClock
 from rheostat.cli.demo_scenario import SIMULATED_MINUTE, Release
+from rheostat.cli.demo_traffic import traffic_windows
 from rheostat.cli.output import show
 from rheostat.cli.render_demo import (
     format_evidence,
@@ -27,14 +28,10 @@ from rheostat.cli.render_demo import (
     format_release,
     format_release_outcomes,
 )
-from rheostat.metrics import MetricWindow, WindowKind, WindowTotals
-from rheostat.rollout.looks import HOLDBACK, REST, TREATMENT
-from rheostat.rollout.state import TERMINAL_PHASES, Command, CommandKind, PlanState
+from rheostat.rollout.state import TERMINAL_PHASES, Command, CommandKind
 from rheostat.settings import Settings
-from rheostat.simulate import MetricModel
-from rheostat.simulate.scenarios import draw_window, treatment_model
 
-__all__ = ["run_releases", "traffic_windows"]
+__all__ = ["run_releases"]
 
 _OWNER = "rheostat-demo"
 _LEASE = timedelta(minutes=5)
@@ -87,49 +84,6 @@ def _start(
             start = Command(kind=CommandKind.START, actor=actor)
             records[plan.name] = service.command_plan(uow, plan.environment, plan.name, start).plan
     return records
-
-
-def traffic_windows(
-    release: Release, state: PlanState, *, start: datetime, rng: np.random.Generator
-) -> list[MetricWindow]:
-    """One simulated minute of the SDKs' windows for the plan's flag: per arm (treatment,
-    holdback, everyone else) and gate metric, at the exposure the plan serves now."""
-    exposure = state.exposure
-    shares = {
-        TREATMENT: exposure.percent,
-        HOLDBACK: exposure.holdback_percent,
-        REST: max(0.0, 100.0 - exposure.percent - exposure.holdback_percent),
-    }
-    windows = []
-    for arm, share in shares.items():
-        n = int(rng.poisson(release.requests_per_minute * share / 100)) if share > 0 else 0
-        for model in release.models:
-            arm_model = _arm_model(release, model, arm, state)
-            totals = draw_window(arm_model, n, rng)
-            if totals.n > 0:
-                windows.append(_window(state.plan.flag, arm, model.name, totals, start))
-    return windows
-
-
-def _arm_model(release: Release, model: MetricModel, arm: str, state: PlanState) -> MetricModel:
-    if arm != TREATMENT:
-        return model
-    return treatment_model(model, release.scenario, stage=state.stage, elapsed=timedelta(0))
-
-
-def _window(
-    flag: str, arm: str, metric: str, totals: WindowTotals, start: datetime
-) -> MetricWindow:
-    seconds = int(SIMULATED_MINUTE.total_seconds())
-    if totals.kind is WindowKind.PROPORTION:
-        return MetricWindow(
-            flag=flag, variant=arm, metric=metric, start=start, seconds=seconds,
-            kind=totals.kind, n=totals.n, successes=int(totals.sum),
-        )  # fmt: skip
-    return MetricWindow(
-        flag=flag, variant=arm, metric=metric, start=start, seconds=seconds,
-        kind=totals.kind, n=totals.n, sum=totals.sum, sum_squares=totals.sum_squares,
-    )  # fmt: skip
 
 
 def _send_traffic(

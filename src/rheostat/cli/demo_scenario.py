@@ -15,6 +15,7 @@ from typing import Any
 
 from rheostat.metrics import WindowKind
 from rheostat.rollout import Plan, plan_from_text
+from rheostat.rollout.state import Phase
 from rheostat.simulate import MetricModel, Scenario, ScenarioKind
 
 __all__ = [
@@ -52,17 +53,17 @@ SEGMENTS: Mapping[str, Mapping[str, Any]] = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SeedFlag:
-    """One flag of the scenario: its definition in production, and in staging if it differs
-    (staging runs ahead: what production ramps, staging already serves to everyone)."""
+    """One flag of the scenario, as production has it. Staging runs ahead: a flag that
+    production is about to ramp (``ahead_in_staging``) is on for everyone there."""
 
     key: str
     production: Mapping[str, Any]
-    staging: Mapping[str, Any] | None = None
+    ahead_in_staging: bool = False
 
     def definition(self, environment: str) -> Mapping[str, Any]:
         """The flag's definition in ``environment``."""
-        if environment != PRODUCTION and self.staging is not None:
-            return self.staging
+        if self.ahead_in_staging and environment != PRODUCTION:
+            return {**self.production, "rules": [_split(100)]}
         return self.production
 
 
@@ -82,57 +83,54 @@ def _flag(description: str, *rules: Mapping[str, Any], **fields: Any) -> dict[st
     return {"description": description, "rules": list(rules), **fields}
 
 
-_EVERYONE = _flag("on for everyone", _split(100))
 _STAFF = {"variant": "on", "groups": ["staff"]}
 
 FLAGS: tuple[SeedFlag, ...] = (
     SeedFlag(
         key="hybrid_search",
-        production=_flag("Hybrid search: BM25 and pgvector together (seed 000)"),
-        staging=_EVERYONE | {"description": "Hybrid search: BM25 and pgvector together"},
+        production=_flag("Hybrid search, BM25 + pgvector (000)"),
+        ahead_in_staging=True,
     ),
     SeedFlag(
         key="search_backend",
         production=_flag(
-            "Which search backend answers (seed 000's rollback switches it back to pgvector)",
+            "Search backend: pgvector|hybrid (000)",
             targets=[{"variant": "hybrid", "groups": ["staff"]}],
             variants={"pgvector": "pgvector", "hybrid": "hybrid"},
             default="pgvector",
         ),
     ),
-    SeedFlag(key="semantic_cache", production=_flag("Semantic cache (seed 000)", _split(25))),
+    SeedFlag(key="semantic_cache", production=_flag("Semantic cache (000)", _split(25))),
     SeedFlag(
         key="table_extraction",
-        production=_flag("Table extraction from uploaded PDFs (seed 000)", _pilot()),
+        production=_flag("Table extraction from PDFs (000)", _pilot()),
     ),
     SeedFlag(
         key="source_highlighting",
-        production=_flag("Highlight the source of each answer (seed 000)", _split(100)),
+        production=_flag("Source highlighting (000)", _split(100)),
     ),
     SeedFlag(
         key="new_ner_model",
-        production=_flag("New BioBERT NER model (seed 001)", _split(10), targets=[_STAFF]),
+        production=_flag("New BioBERT NER model (001)", _split(10), targets=[_STAFF]),
     ),
     SeedFlag(
         key="dynamic_ner_models",
-        production=_flag("Pick the NER model per domain (seed 001)", targets=[_STAFF]),
+        production=_flag("NER model chosen per domain (001)", targets=[_STAFF]),
     ),
-    SeedFlag(key="kb_enrichment", production=_flag("Knowledge-base enrichment (seed 001)")),
+    SeedFlag(key="kb_enrichment", production=_flag("Knowledge-base enrichment (001)")),
     SeedFlag(
         key="async_reports",
-        production=_flag("Async report processing (seed 002's ENABLE_ASYNC_REPORTS)"),
-        staging=_EVERYONE | {"description": "Async report processing"},
+        production=_flag("Async report processing (002)"),
+        ahead_in_staging=True,
     ),
     SeedFlag(
         key="use_partitioned_tables",
-        production=_flag(
-            "Read finance data from the partitioned tables (seed 003)", _pilot(), _split(1)
-        ),
+        production=_flag("Partitioned finance tables (003)", _pilot(), _split(1)),
     ),
-    SeedFlag(key="phase6_metrics", production=_flag("Phase 6 token telemetry (seed 004)")),
+    SeedFlag(key="phase6_metrics", production=_flag("Phase 6 token telemetry (004)")),
     SeedFlag(
         key="consolidated_metrics",
-        production=_flag("Consolidated metrics dashboard endpoint (seed 004)", _split(100)),
+        production=_flag("Consolidated metrics endpoint (004)", _split(100)),
     ),
 )
 
@@ -152,6 +150,7 @@ class Release:
         story: what happens, in one line.
         models: how each gate metric behaves without the change.
         scenario: what the change does to the treatment (``rheostat.simulate``).
+        expected: how the plan should end (the demo says so if it does not).
         requests_per_minute: requests at 100 % exposure, per simulated minute.
     """
 
@@ -159,6 +158,7 @@ class Release:
     story: str
     models: tuple[MetricModel, ...]
     scenario: Scenario
+    expected: Phase
     requests_per_minute: int = 20_000
 
     @property
@@ -206,6 +206,7 @@ RELEASES: tuple[Release, ...] = (
             MetricModel(name="search_latency_ms", kind=WindowKind.MEAN, mean=180.0, sd=60.0),
         ),
         scenario=Scenario(kind=ScenarioKind.HEALTHY),
+        expected=Phase.COMPLETED,
     ),
     Release(
         document=_ASYNC_REPORTS,
@@ -215,6 +216,7 @@ RELEASES: tuple[Release, ...] = (
             MetricModel(name="report_latency_ms", kind=WindowKind.MEAN, mean=900.0, sd=300.0),
         ),
         scenario=Scenario(kind=ScenarioKind.ERRORS, at_stage=3, effect=2.0),
+        expected=Phase.ROLLED_BACK,
     ),
 )
 

@@ -20,8 +20,8 @@ from rheostat.cli.demo_scenario import (
     SEGMENTS,
 )
 from rheostat.cli.output import show
-from rheostat.cli.render import format_change, format_note, format_rollout_table
-from rheostat.cli.render_demo import format_exposures, format_health_line
+from rheostat.cli.render import format_change, format_note
+from rheostat.cli.render_demo import format_flags, format_health_line
 
 __all__ = ["Keys", "kill_and_check", "seed"]
 
@@ -42,8 +42,8 @@ def seed(store: service.SqlStore, *, actor: str) -> Keys:
         change = service.Change(actor=actor, reason="rheostat demo: the company's flags")
         for environment, description in ENVIRONMENTS.items():
             service.create_environment(uow, environment, description=description, change=change)
-            for key, segment in SEGMENTS.items():
-                service.create_segment(uow, environment, key, segment, change=change)
+            for key, definition in SEGMENTS.items():
+                service.create_segment(uow, environment, key, definition, change=change)
             for flag in FLAGS:
                 service.create_flag(
                     uow, environment, flag.key, flag.definition(environment), change=change
@@ -53,27 +53,27 @@ def seed(store: service.SqlStore, *, actor: str) -> Keys:
             uow, name="demo-app", scope="sdk", environment=PRODUCTION, change=change
         )
     with store.reading() as uow:
-        show(format_rollout_table(service.flag_summaries(uow, PRODUCTION), title=PRODUCTION))
+        rows = service.flag_summaries(uow, PRODUCTION)
         document = service.snapshot(uow, PRODUCTION).document
-    segments = ", ".join(SEGMENTS)
-    show(format_note(f"   {len(ENVIRONMENTS)} environments, {len(FLAGS)} flags each, {segments}"))
+    title = f"{PRODUCTION}: users on, evaluated in-process from the snapshot as an SDK does"
+    show(format_flags(rows, _users_on(document), users=_USERS, title=title))
+    segments = f"{', '.join(SEGMENTS)} ({len(PILOT_ORGS)} orgs)"
+    show(format_note(f"   {len(ENVIRONMENTS)} environments with {len(FLAGS)} flags, {segments}"))
     show(format_note(f"   admin key {admin.api_key.prefix}…, sdk key {sdk.api_key.prefix}…"))
-    _show_what_users_get(document)
     return Keys(admin=admin.token, sdk=sdk.token)
 
 
-def _show_what_users_get(document: Mapping[str, Any]) -> None:
-    """Evaluate in-process, as an application's SDK does, from the service's snapshot."""
+def _users_on(document: Mapping[str, Any]) -> dict[str, int]:
+    """How many of the demo's users each on/off flag is on for (users of org 0 to 599)."""
     flags = FlagSet.from_dict(document)
     contexts = [
         Context(key=f"user-{n}", attributes={"org_id": f"org-{n % 600}"}) for n in range(_USERS)
     ]
-    counts = {
+    return {
         flag.key: sum(flags.is_enabled(flag.key, context) for context in contexts)
         for flag in FLAGS
-        if flag.key != "search_backend"
+        if "variants" not in flag.production
     }
-    show(format_exposures(counts, total=_USERS, pilot=len(PILOT_ORGS)))
 
 
 def kill_and_check(store: service.SqlStore, *, actor: str) -> None:

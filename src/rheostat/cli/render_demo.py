@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from rheostat.cli.render import format_percent
 from rheostat.cli.render_plans import format_duration
 from rheostat.rollout import (
     CheckStage,
@@ -21,17 +22,18 @@ from rheostat.rollout import (
     RampStage,
     Stage,
 )
-from rheostat.service import Health, PlanEvent, PlanRecord
+from rheostat.service import FlagSummary, Health, PlanEvent, PlanRecord
 
 __all__ = [
     "format_dashboard",
     "format_evidence",
-    "format_exposures",
     "format_finished",
+    "format_flags",
     "format_health_line",
     "format_plan_event",
     "format_release",
     "format_release_outcomes",
+    "format_step",
 ]
 
 _EVENT_STYLE = {
@@ -46,19 +48,30 @@ _EVENT_STYLE = {
 _OUTCOME_STYLE = {"completed": "bold green", "rolled_back": "bold red"}
 
 
-def format_exposures(counts: Mapping[str, int], *, total: int, pilot: int) -> Table:
-    """How many of ``total`` users each flag is on for, evaluated in-process."""
-    table = Table(
-        title=f"what {total:,} users get (evaluated in-process from the snapshot; "
-        f"{pilot} pilot orgs)",
-        title_justify="left",
-        box=box.SIMPLE,
-    )
-    table.add_column("flag")
-    table.add_column("users on", justify="right")
-    table.add_column("share", justify="right")
-    for key, count in counts.items():
-        table.add_row(key, f"{count:,}", f"{100 * count / total:.1f}%")
+def format_step(number: int, title: str) -> Text:
+    """A numbered heading of the demo."""
+    return Text(f"\n{number}. {title}", style="bold cyan")
+
+
+def format_flags(
+    rows: Sequence[FlagSummary], users_on: Mapping[str, int], *, users: int, title: str
+) -> Table:
+    """Every flag: its state, its rollout, and how many of ``users`` users it is on for."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE, padding=(0, 1))
+    table.add_column("flag", style="bold")
+    table.add_column("state")
+    table.add_column("rollout", justify="right")
+    table.add_column(f"of {users:,} users", justify="right")
+    table.add_column("what (seed)")
+    for row in rows:
+        on = users_on.get(row.key)
+        table.add_row(
+            row.key,
+            str(row.state),
+            format_percent(row.rollout_percent),
+            "-" if on is None else f"{on:,}",
+            row.description,
+        )
     return table
 
 
