@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -216,6 +217,25 @@ def _wait_for_health(process: subprocess.Popen[str], url: str) -> dict[str, obje
         body: dict[str, object] = answer.json()
         return body
     pytest.fail("the demo's server did not answer /health in time")
+
+
+def test_a_taken_port_is_refused_before_the_tour_in_one_line(tmp_path: Path) -> None:
+    # Given a port something already listens on
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # When the demo is asked to serve there
+        result = _run_script("demo", "--port", str(port), "--dir", str(tmp_path / "demo"))
+
+    # Then it says so at once, in one line, with exit 2, and has written nothing
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: --port {port}: 127.0.0.1:{port} is taken (Address already in use); "
+        "name a free one, or run with --no-serve"
+    ]
+    assert not (tmp_path / "demo").exists()
 
 
 def test_the_console_script_reports_errors_in_one_line_with_exit_2(tmp_path: Path) -> None:

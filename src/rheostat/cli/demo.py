@@ -12,6 +12,7 @@ and verifies them. Then ``rheostat serve`` shows it all at http://127.0.0.1:8000
 from __future__ import annotations
 
 import contextlib
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from rheostat.cli.output import print_error, show
 from rheostat.cli.render import format_note
 from rheostat.cli.render_demo import format_dashboard, format_finished, format_step
 from rheostat.clock import SystemClock
+from rheostat.errors import ConfigurationError
 from rheostat.settings import Settings
 
 __all__ = ["demo"]
@@ -69,6 +71,8 @@ def demo(
     """The product tour: flags, a kill switch, an A/B test, two release plans, a backfill."""
     real = SystemClock()
     began = real.monotonic()
+    if not no_serve:
+        _refuse_busy_port(port)  # now, not after the tour
     files = _fresh_files(directory)
     try:
         keys, surprises = _tour(files, actor=default_actor(actor))
@@ -83,6 +87,19 @@ def demo(
             raise typer.Exit(code=int(ExitCode.FAILED))
         return
     _serve(files, keys, port=port)
+
+
+def _refuse_busy_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise ConfigurationError(
+                f"--port {port}: 127.0.0.1:{port} is taken ({error.strerror}); "
+                "name a free one, or run with --no-serve",
+                details={"port": port},
+            ) from error
 
 
 def _fresh_files(directory: Path) -> _Files:
