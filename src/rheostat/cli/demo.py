@@ -82,11 +82,15 @@ def demo(
     for surprise in surprises:
         print_error(surprise)
     if no_serve:
-        show(format_finished(database=str(files.store), seconds=real.monotonic() - began))
+        seconds = real.monotonic() - began
+        show(format_finished(database=str(files.store), admin_key=keys.admin, seconds=seconds))
         if surprises:
             raise typer.Exit(code=int(ExitCode.FAILED))
         return
-    _serve(files, keys, port=port)
+    # uvicorn shuts down cleanly on Ctrl-C, then raises the SIGINT it caught once more.
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve(files, keys, port=port)
+    show(format_note(f"stopped; the demo's data stays in {files.store}"))
 
 
 def _refuse_busy_port(port: int) -> None:
@@ -149,7 +153,7 @@ def _surprises(plans: list[service.PlanRecord], *, identical: bool) -> list[str]
 
 
 def _serve(files: _Files, keys: Keys, *, port: int) -> None:
-    """``rheostat serve`` on the demo's database until Ctrl-C, which ends it with exit 0."""
+    """``rheostat serve`` on the demo's database, until Ctrl-C."""
     # Imported here, as `rheostat serve` does: the tour should not pay for the web stack.
     import uvicorn
 
@@ -161,7 +165,4 @@ def _serve(files: _Files, keys: Keys, *, port: int) -> None:
         format_dashboard(url=url, admin_key=keys.admin, sdk_key=keys.sdk, database=str(files.store))
     )
     app = create_app(Settings(database_url=files.store_url))
-    # uvicorn shuts down cleanly on Ctrl-C, then raises the SIGINT it caught once more.
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-    show(format_note("stopped; the demo's data stays in " + str(files.store)))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -28,7 +28,7 @@ from rheostat.cli.render_demo import (
     format_release,
     format_release_outcomes,
 )
-from rheostat.rollout.state import TERMINAL_PHASES, Command, CommandKind
+from rheostat.rollout.state import TERMINAL_PHASES, Command, CommandKind, Phase
 from rheostat.settings import Settings
 
 __all__ = ["run_releases"]
@@ -38,6 +38,8 @@ _LEASE = timedelta(minutes=5)
 _MAX_PASSES = 24 * 60
 """A simulated day: far more than the plans need; a plan still running then is a bug."""
 _EVIDENCE_EVENTS = frozenset({"plan.rolling_back", "plan.paused", "plan.failed"})
+_AT_REST = TERMINAL_PHASES | {Phase.PAUSED, Phase.AWAITING_APPROVAL}
+"""Where a plan stops moving on its own: finished, or waiting for a human."""
 
 
 def run_releases(
@@ -48,21 +50,22 @@ def run_releases(
     actor: str,
     seed: int,
 ) -> list[service.PlanRecord]:
-    """Create and start the plans, then pass until every one has finished."""
+    """Create and start the plans, then pass until none moves on its own any more."""
     records = _start(store, releases, actor=actor)
     by_name = {release.plan.name: release for release in releases}
     rng = np.random.default_rng(seed)
+    settings = Settings()  # where check suites and backfill jobs live, as the controller reads
     began = clock.now()
     printed = dict.fromkeys(records, 0)
     for record in records.values():
         _show_new_events(store, record, printed, began)
     for _ in range(_MAX_PASSES):
-        running = [r for r in records.values() if r.state.phase not in TERMINAL_PHASES]
+        running = [r for r in records.values() if r.state.phase not in _AT_REST]
         if not running:
             break
         _send_traffic(store, running, by_name, rng, start=clock.now())
         clock.advance(SIMULATED_MINUTE)
-        for report in _controller_pass(store):
+        for report in _controller_pass(store, settings):
             records[report.plan.name] = report.plan
             _show_new_events(store, report.plan, printed, began)
     with store.unit_of_work() as uow:
@@ -100,9 +103,8 @@ def _send_traffic(
             service.record_metric_windows(uow, record.environment, windows)
 
 
-def _controller_pass(store: service.SqlStore) -> list[service.TickReport]:
+def _controller_pass(store: service.SqlStore, settings: Settings) -> list[service.TickReport]:
     """One pass of ``rheostat controller run``: lease, look, apply, then the stage work."""
-    settings = Settings()
     with store.unit_of_work() as uow:
         plans = service.claim_plans(uow, _OWNER, lease=_LEASE)
     reports = []

@@ -208,10 +208,10 @@ def format_dashboard(*, url: str, admin_key: str, sdk_key: str, database: str) -
     return Panel(lines, title="rheostat is running", title_align="left", expand=False)
 
 
-def format_finished(*, database: str, seconds: float) -> Text:
-    """The closing line of a run without the server."""
+def format_finished(*, database: str, admin_key: str, seconds: float) -> Text:
+    """The closing lines of a run without the server: where its data is, how to look."""
     return Text(
-        f"\nDemo finished in {seconds:.0f} s. Everything it did is in {database}: "
-        f"rheostat serve --database-url sqlite:///{database}",
+        f"\nDemo finished in {seconds:.0f} s. Everything it did is in {database}; to look:\n"
+        f"  rheostat serve --database-url sqlite:///{database}   (admin key {admin_key})",
         style="bold green",
     )
