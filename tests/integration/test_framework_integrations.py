@@ -23,6 +23,10 @@ from django.test import Client as DjangoClient
 from django.urls import clear_url_caches, path
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 import rheostat
 from rheostat.integrations import FLAG_DISABLED, kill_switch_health
@@ -187,6 +191,31 @@ def test_the_health_helper_answers_for_unknown_flags_and_bare_flag_sets() -> Non
 
     # Then the unknown one is the default, and there is no client state to report
     assert health == {"status": "healthy", "kill_switches": {DASHBOARD: True, "unknown": True}}
+
+
+def test_a_plain_starlette_app_awaits_the_gate_and_renders_the_503(
+    client: rheostat.Client,
+) -> None:
+    # Given a Starlette endpoint that awaits the gate, with the handler registered
+    gate = flags.require_flag(client, DASHBOARD)
+
+    async def metrics(request: Request) -> JSONResponse:
+        await gate(request)
+        return JSONResponse({"total_tokens": 121355})
+
+    app = Starlette(
+        routes=[Route("/metrics", metrics)],
+        exception_handlers={flags.FlagDisabled: flags.flag_disabled_response},
+    )
+    http = TestClient(app)
+
+    # When a user the flag serves and one it does not call it
+    served = http.get("/metrics", headers={"X-User-Id": "user-1"})
+    blocked = http.get("/metrics", headers={"X-User-Id": "blocked"})
+
+    # Then the first is served and the second is the 503 naming the flag
+    assert (served.status_code, served.json()) == (200, {"total_tokens": 121355})
+    _assert_disabled(blocked.status_code, blocked.json())
 
 
 # Flask --------------------------------------------------------------------------------------
