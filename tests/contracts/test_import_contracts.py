@@ -49,6 +49,8 @@ SDK = "The SDK stays light: stdlib, httpx, flags, errors, clock, metric values"
 ROOT = "import rheostat stays light: the root module imports errors, flags, sdk"
 CYCLES = "No import cycles"
 SIGNATURES = "rheostat.webhook_signatures (for receivers) is a leaf: stdlib only"
+OPENFEATURE = "The OpenFeature provider stays light: stdlib, openfeature, sdk, flags"
+INTEGRATIONS = "The framework integrations stay light: stdlib, web frameworks, flags"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,6 +224,18 @@ INJECTIONS = {
         statement="import sqlalchemy",
         broken=frozenset({PROBES, DATABASE}),
         link="rheostat.probes.web -> sqlalchemy",
+    ),
+    "the OpenFeature provider imports rheostat.service": Injection(
+        module="rheostat.openfeature.provider",
+        statement="import rheostat.service",
+        broken=frozenset({OPENFEATURE}),
+        link="rheostat.openfeature.provider -> rheostat.service",
+    ),
+    "a framework integration imports pydantic": Injection(
+        module="rheostat.integrations.gate",
+        statement="import pydantic",
+        broken=frozenset({INTEGRATIONS}),
+        link="rheostat.integrations.gate -> pydantic",
     ),
     "the root package imports rheostat.service": Injection(
         module="rheostat",

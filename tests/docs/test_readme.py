@@ -1,4 +1,4 @@
-"""Every code snippet of ``README.md`` runs as written, in document order.
+"""Every code snippet of ``README.md`` (and of the docs in ``DOCUMENTS``) runs as written, in order.
 
 The runner reads the fenced blocks of a Markdown document and runs them one after another in one
 fresh folder, so a snippet sees the files (and the SQLite database ``./rheostat.db``) that
@@ -52,7 +52,7 @@ from rheostat.clock import SystemClock
 REPOSITORY = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent  # not resolved: the venv's python may be a symlink
 BASH = shutil.which("bash") or "/bin/bash"
-DOCUMENTS = ("README.md",)
+DOCUMENTS = ("README.md", "docs/openfeature.md")
 LANGUAGES = {"python": "python", "py": "python", "sh": "shell", "bash": "shell", "shell": "shell"}
 FENCE = re.compile(r"^```\s*(?P<info>[^`\s]*)[^`]*$")
 COMMENT = re.compile(r"^<!--(?P<body>.*)-->\s*$")
