@@ -170,13 +170,14 @@ def render_single_problem(key: str, problem: RequestProblem) -> dict[str, Any]:
     return {"key": key, "errorCode": problem.error_code.value, "errorDetails": problem.details}
 
 
-def bulk_entity_tag(document_etag: str, request: OfrepRequest) -> str:
-    """The bulk answer's strong ETag: it changes when the flags or the context do.
+def bulk_entity_tag(environment: str, document_etag: str, request: OfrepRequest) -> str:
+    """The bulk answer's strong ETag: it changes when the environment, flags or context do.
 
-    The answer depends on both, so a client that changed its context never gets a 304 for
-    the old one.
+    The answer depends on all three, so a client that changed its context never gets a 304
+    for the old one.
     """
-    digest = hashlib.sha256(f"{document_etag}\n{request.canonical}".encode()).hexdigest()
+    tagged = f"{environment}\n{document_etag}\n{request.canonical}"
+    digest = hashlib.sha256(tagged.encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 

@@ -118,8 +118,10 @@ class FlagSetCache:
         if cached is not None and cached.etag == snapshot.etag:
             if cached.revision == snapshot.revision:
                 return cached
-            return _with_revision(cached, snapshot.revision)
-        taken = compile_snapshot(snapshot)
+            # the same document at another revision (a change and its undo): no recompiling
+            taken = _with_revision(cached, snapshot.revision)
+        else:
+            taken = compile_snapshot(snapshot)
         with self._lock:
             newest = self._compiled.get(snapshot.environment)
             if newest is None or newest.revision <= taken.revision:

@@ -170,7 +170,7 @@ async def ofrep_evaluate_flags(
     parsed = ofrep.parse_request(await request.body())
     if isinstance(parsed, ofrep.RequestProblem):
         return _json(ofrep.render_bulk_problem(parsed), status.HTTP_400_BAD_REQUEST)
-    etag = ofrep.bulk_entity_tag(compiled.etag, parsed)
+    etag = ofrep.bulk_entity_tag(compiled.environment, compiled.etag, parsed)
     headers = {
         "ETag": etag,
         "Cache-Control": "no-cache",
