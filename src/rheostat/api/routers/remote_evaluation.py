@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from fastapi.security import HTTPAuthorizationCredentials
 
 from rheostat.api import ofrep
-from rheostat.api.deps import SnapshotsDep, StoreDep, bearer
+from rheostat.api.deps import bearer, get_snapshots, get_store
 from rheostat.api.routers.client import is_etag_matched
 from rheostat.api.schemas.common import ErrorResponse
 from rheostat.api.schemas.remote_evaluation import (
@@ -72,14 +72,8 @@ def flag_sets_of(request: Request) -> FlagSetCache:
     return cache
 
 
-FlagSetsDep = Annotated[FlagSetCache, Depends(flag_sets_of)]
-
-
 def compiled_flags(
     request: Request,
-    store: StoreDep,
-    snapshots: SnapshotsDep,
-    flag_sets: FlagSetsDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     environment: Annotated[
         str | None, Query(max_length=63, description="admin keys only; sdk keys use their own")
@@ -88,12 +82,15 @@ def compiled_flags(
 ) -> CompiledSnapshot:
     """Check the key; return its environment's flags as of now (compiled once per change).
 
-    One worker-thread hop holding a connection only inside it (``sdk_unit``); the routes
-    then evaluate on the event loop (pure and short).
+    The only worker-thread hop of these routes (the store, snapshot cache and compiled cache
+    are looked up here rather than as dependencies of their own, each of which would be a
+    hop): a connection is held only inside it (``sdk_unit``), and the routes then evaluate on
+    the event loop (pure and short).
     """
+    store, snapshots = get_store(request), get_snapshots(request)
     with sdk_unit(store, request, environment=environment, x_api_key=x_api_key) as (uow, target):
         current = snapshots.get(uow, target)
-    return flag_sets.compiled(current)
+    return flag_sets_of(request).compiled(current)
 
 
 CompiledFlags = Annotated[CompiledSnapshot, Depends(compiled_flags)]
