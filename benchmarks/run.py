@@ -1,4 +1,5 @@
-"""``make bench``: flag evaluation, delivery (client overhead, propagation), A/A statistics.
+"""``make bench``: flag evaluation, delivery (client overhead, propagation), server throughput
+(``remote_eval.py``), A/A statistics.
 
 Run it with the bench interpreter (``.bench-venv``, which has rheostat and the peer SDKs);
 arguments go to the flag benchmark (``--repeats``, ``--min-time``, ``--only``, ``--json``).
@@ -28,6 +29,9 @@ def main() -> int:
     print(f"\n{'=' * 100}\ndelivery.py\n", flush=True)
     delivery = HERE / "delivery.py"
     status = status or subprocess.run([sys.executable, str(delivery)], check=False).returncode  # noqa: S603  # our own script
+    print(f"\n{'=' * 100}\nremote_eval.py\n", flush=True)
+    remote_eval = HERE / "remote_eval.py"
+    status = status or subprocess.run([sys.executable, str(remote_eval)], check=False).returncode  # noqa: S603  # our own script
     stats_aa = HERE / "stats_aa.py"
     if stats_aa.exists():
         print(f"\n{'=' * 100}\n{stats_aa.name}\n", flush=True)

@@ -79,11 +79,17 @@ CHECKS = (
 def errors_have_one_shape(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
 ) -> None:
-    """Every 4xx and 5xx is ``{"error": {"code", "message", "details"}}``, documented or not."""
+    """Every 4xx and 5xx is ``{"error": {"code", "message", "details"}}``, documented or not.
+
+    Except where OFREP prescribes its own: a 400 or a flag's 404 under ``/ofrep/`` is
+    ``{"key"?, "errorCode", "errorDetails"}`` (``response_schema_conformance`` checks it).
+    """
     del ctx
     if response.status_code < 400:
         return
     body = response.json()
+    if _is_ofrep_error(case, response.status_code, body):
+        return
     where = f"{case.operation.label} answered {response.status_code}: {body!r}"
     assert set(body) == {"error"}, where
     error = body["error"]
@@ -93,6 +99,15 @@ def errors_have_one_shape(
     assert isinstance(error["message"], str), where
     assert error["message"], where
     assert isinstance(error["details"], dict), where
+
+
+def _is_ofrep_error(case: schemathesis.Case, status: int, body: object) -> bool:
+    return (
+        case.operation.path.startswith("/ofrep/")
+        and status in {400, 404}
+        and isinstance(body, dict)
+        and "errorCode" in body
+    )
 
 
 def _seed(database_url: str) -> str:

@@ -18,6 +18,7 @@ from rheostat.api.routers import (
     keys,
     metrics,
     plans,
+    remote_evaluation,
     rollbacks,
     segments,
     stream,
@@ -29,6 +30,7 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     client.router,
+    remote_evaluation.router,
     stream.router,
     delivery.router,
     experiments.client_router,
