@@ -122,6 +122,37 @@ def test_health_shows_each_migrations_newest_parity(
     assert "groups" not in migration
 
 
+def test_the_api_lists_newest_runs_and_one_migrations_history(
+    ready: SqlStore, store_url: str, clock: FixedClock
+) -> None:
+    # Given two runs of one migration, and an admin key
+    record(ready, parity(100, 100))
+    clock.advance(timedelta(minutes=1))
+    record(ready, parity(5000, 4990, **{"17": (3000, 1000), "42": (10, 10)}))
+    admin = transact(ready, service.create_api_key, name="ops", scope="admin", change=SETUP)
+    headers = {"Authorization": f"Bearer {admin.token}"}
+    with TestClient(create_app(Settings(database_url=store_url), clock=clock)) as http:
+        newest = http.get("/api/v1/migrations", headers=headers)
+        history = http.get(
+            "/api/v1/migrations/revenue/parity", params={"environment": ENV}, headers=headers
+        )
+        unknown = http.get(
+            "/api/v1/migrations/revenue/parity", params={"environment": "nowhere"}, headers=headers
+        )
+        anonymous = http.get("/api/v1/migrations")
+    # Then
+    assert newest.status_code == 200
+    [item] = newest.json()["items"]
+    assert (item["migration"], item["level"], item["groups"]) == ("revenue", "critical", [])
+    assert history.status_code == 200
+    runs = history.json()["items"]
+    assert [run["level"] for run in runs] == ["critical", "ok"]
+    assert [group["group"] for group in runs[0]["groups"]] == ["17", "42"]
+    assert runs[0]["table"]["row_delta"] == -10
+    assert unknown.status_code == 404
+    assert anonymous.status_code == 401
+
+
 def test_parity_runs_are_gate_metrics_of_every_stage_flag(
     ready: SqlStore, clock: FixedClock
 ) -> None:

@@ -17,6 +17,7 @@ from rheostat.api.routers import (
     health,
     keys,
     metrics,
+    migrations,
     plans,
     rollbacks,
     segments,
@@ -46,5 +47,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     webhooks.router,
     alerts.router,
     checks.router,
+    migrations.router,
     audit.router,
 )
