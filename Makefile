@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: install  ## evaluate the sample flags and show what each user gets
-	$(BIN)/rheostat demo
+demo: install  ## the product tour on a fresh .demo/ database, then the dashboard (DEMO_ARGS=--no-serve)
+	$(BIN)/rheostat demo $(DEMO_ARGS)
 
 lint: install  ## ruff, import contracts and mypy --strict
 	$(BIN)/ruff check src tests benchmarks tools

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from rheostat import service
 from rheostat.api import create_app
 from rheostat.errors import ValidationError
-from rheostat.metrics import MetricWindow, WindowKind
+from rheostat.metrics import MetricWindow, QuantileSketch, WindowKind
 from rheostat.service import Change, SqlStore, transact
 from rheostat.settings import Settings
 
@@ -167,3 +167,58 @@ def test_windows_are_checked_when_built_in_python() -> None:
             flag="f", variant="on", metric="m", start=START, seconds=60,
             kind=WindowKind.PROPORTION, n=1, successes=2,
         )  # fmt: skip
+
+
+def _sketched(variant: str, values: list[float], **extra: Any) -> dict[str, Any]:
+    window = _latency(variant, len(values), sum(values), sum(v * v for v in values))
+    return window | {"sketch": QuantileSketch.of(values).to_document()} | extra
+
+
+def test_quantile_sketches_from_several_processes_merge_bin_by_bin(
+    client: TestClient, keys: dict[str, dict[str, str]], store: SqlStore
+) -> None:
+    # Given two processes' latency windows for the same minute, with sketches (one retried)
+    fast, slow = [10.0 + i for i in range(90)], [500.0 + i for i in range(10)]
+    bodies = [
+        {"windows": [_sketched("on", fast, id="p1"), _sketched("off", [20.0, 0.0])]},
+        {"windows": [_sketched("on", slow, id="p2")]},
+        {"windows": [_sketched("on", slow, id="p2")]},
+    ]
+
+    # When they are posted
+    for body in bodies:
+        answer = client.post("/api/v1/client/metrics", json=body, headers=keys["sdk"])
+        assert answer.status_code == 200, answer.text
+
+    # Then the stored sketch is the sketch of every value once: its p95 is in the slow tail
+    totals = transact(
+        store, service.metric_totals, ENV, "hybrid_search", "latency_ms",
+        since=START, until=START + timedelta(minutes=1), sketches=True,
+    )  # fmt: skip
+    treatment = totals[("on", WindowKind.MEAN)]
+    assert treatment.n == 100
+    assert treatment.sketch == QuantileSketch.of(fast + slow)
+    assert treatment.quantile(0.95) == pytest.approx(505.0, rel=0.01)
+    assert totals[("off", WindowKind.MEAN)].sketch == QuantileSketch.of([20.0, 0.0])
+    assert _totals(store, "latency_ms")[("on", WindowKind.MEAN)].sketch is None  # not asked
+
+
+@pytest.mark.parametrize(
+    ("sketch", "field"),
+    [
+        ({"positive": [[1, 5]]}, "windows[0].sketch"),  # 5 values in a window of n = 2
+        ({"positive": [[1, 1], [1, 1]]}, "windows[0].sketch.positive[1][0]"),
+        ({"accuracy": 0.05, "positive": [[1, 2]]}, "accuracy"),
+        ({"positive": [[10**7, 2]]}, "positive"),
+    ],
+    ids=["count", "repeated bin", "accuracy", "bin range"],
+)
+def test_a_bad_sketch_is_refused_naming_the_field_and_nothing_is_stored(
+    client: TestClient, keys: dict[str, dict[str, str]], store: SqlStore,
+    sketch: dict[str, Any], field: str,
+) -> None:  # fmt: skip
+    window = _latency("on", 2, 3.0, 5.0) | {"sketch": sketch}
+    answer = client.post("/api/v1/client/metrics", json={"windows": [window]}, headers=keys["sdk"])
+    assert answer.status_code == 422, answer.text
+    assert field in answer.text
+    assert _totals(store, "latency_ms") == {}

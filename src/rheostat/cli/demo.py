@@ -1,210 +1,168 @@
-"""``rheostat demo``: the whole flag life cycle, end to end, on a throw-away database.
+"""``rheostat demo``: the whole product on a laptop, told as it happens, then left running.
 
-Creates an environment and an admin key, creates a flag, ramps it to 12.5 %, evaluates 10,000
-users through ``rheostat.FlagSet`` built from the service's snapshot, kills the flag, shows the
-kill switch as ``/health`` reports it, reads the history (who, when, why), restores the version
-before the kill and checks the very same users get the flag back.
+A fresh SQLite database in ``.demo/`` (recreated each run) gets a company's flags in two
+environments, a pilot segment and keys; a kill switch is engaged and seen on ``/health``; an
+A/B test gets its traffic and its results; two release plans run on simulated traffic with a
+fast clock (a healthy canary that reaches 100 %, and an error regression that the sequential
+guard rolls back on its own, with the evidence); a backfill copies seed 003's revenue rows
+and verifies them. Then ``rheostat serve`` shows it all at http://127.0.0.1:8000 until Ctrl-C
+(``--no-serve`` exits 0 instead). Simulated traffic is seeded: every run tells the same story.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import contextlib
+import socket
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.panel import Panel
 
-from rheostat import Context, FlagSet, service
-from rheostat.cli.demo_experiment import run_experiment_demo
+from rheostat import service
+from rheostat.cli.demo_backfill import create_app_tables, run_backfill
+from rheostat.cli.demo_clock import FastClock
+from rheostat.cli.demo_experiment import run_experiment
+from rheostat.cli.demo_plans import run_releases
+from rheostat.cli.demo_scenario import PRODUCTION, RELEASES
+from rheostat.cli.demo_seed import Keys, kill_and_check, seed
+from rheostat.cli.exit_codes import ExitCode
 from rheostat.cli.options import ActorOption, default_actor
-from rheostat.cli.output import show
-from rheostat.cli.render import (
-    format_change,
-    format_exposure,
-    format_health,
-    format_history,
-    format_note,
-    format_step,
-    format_what_next,
-)
-from rheostat.service import SqlStore
+from rheostat.cli.output import print_error, show
+from rheostat.cli.render import format_note
+from rheostat.cli.render_demo import format_dashboard, format_finished, format_step
+from rheostat.clock import SystemClock
+from rheostat.errors import ConfigurationError
+from rheostat.settings import Settings
 
 __all__ = ["demo"]
 
-ENVIRONMENT = "production"
-FLAG = "new-checkout"
-RAMP_PERCENT = 12.5
+STORY_SPAN = timedelta(hours=3, minutes=15)
+"""How far back the story starts: the plans' simulated hours end before the present."""
+_BETWEEN_ACTS = timedelta(minutes=10)
+_TRAFFIC_SEED = 20261207
+_USERS = 10_000
+_FILES = ("rheostat.db", "app.db")
+_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Demo:
-    store: SqlStore
-    actor: str
-    users: int
+class _Files:
+    store: Path
+    app: Path
+
+    @property
+    def store_url(self) -> str:
+        return f"sqlite:///{self.store}"
 
 
 def demo(
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database-url",
-            help="Run on this database instead of a temporary SQLite file.",
-            show_default="a temporary SQLite file",
-        ),
-    ] = None,
-    users: Annotated[int, typer.Option(min=1, help="How many users to evaluate.")] = 10_000,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Run the tour to the end and exit 0; no server.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The dashboard's port.")] = 8000,
+    directory: Annotated[
+        Path,
+        typer.Option("--dir", help="Where the demo's SQLite files go (recreated each run)."),
+    ] = Path(".demo"),
     actor: ActorOption = None,
 ) -> None:
-    """Walk through a flag's life (create, ramp, kill, audit, restore), then an A/B test."""
-    with _database(database_url) as url:
-        service.migrate_database(url)
-        store = service.open_store(url)
-        try:
-            _run(_Demo(store=store, actor=default_actor(actor), users=users))
-        finally:
-            store.close()
-        run_experiment_demo(url, environment=ENVIRONMENT, actor=default_actor(actor), users=users)
-    show(_what_next(database_url))
-
-
-@contextmanager
-def _database(database_url: str | None) -> Iterator[str]:
-    if database_url is not None:
-        yield database_url
+    """The product tour: flags, a kill switch, an A/B test, two release plans, a backfill."""
+    real = SystemClock()
+    began = real.monotonic()
+    if not no_serve:
+        _refuse_busy_port(port)  # now, not after the tour
+    files = _fresh_files(directory)
+    try:
+        keys, surprises = _tour(files, actor=default_actor(actor))
+    except KeyboardInterrupt:
+        print_error("demo interrupted")
+        raise typer.Exit(code=_INTERRUPTED) from None
+    for surprise in surprises:
+        print_error(surprise)
+    if no_serve:
+        seconds = real.monotonic() - began
+        show(format_finished(database=str(files.store), admin_key=keys.admin, seconds=seconds))
+        if surprises:
+            raise typer.Exit(code=int(ExitCode.FAILED))
         return
-    with tempfile.TemporaryDirectory(prefix="rheostat-demo-") as directory:
-        yield f"sqlite:///{Path(directory) / 'demo.db'}"
+    # uvicorn shuts down cleanly on Ctrl-C, then raises the SIGINT it caught once more.
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve(files, keys, port=port)
+    show(format_note(f"stopped; the demo's data stays in {files.store}"))
 
 
-def _run(run: _Demo) -> None:
-    _set_up(run)
-    ramped = _create_and_ramp(run)
-    exposed = _evaluate(run)
-    _kill(run)
-    _show_health(run)
-    _show_history(run)
-    _restore(run, ramped.version, exposed)
+def _refuse_busy_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise ConfigurationError(
+                f"--port {port}: 127.0.0.1:{port} is taken ({error.strerror}); "
+                "name a free one, or run with --no-serve",
+                details={"port": port},
+            ) from error
 
 
-def _set_up(run: _Demo) -> None:
-    with run.store.unit_of_work() as uow:
-        show(format_step(1, f"Create the {ENVIRONMENT} environment and an admin API key"))
-        service.create_environment(
-            uow,
-            ENVIRONMENT,
-            change=service.Change(actor=run.actor, reason="rheostat demo: first environment"),
-        )
-        created = service.create_api_key(
-            uow,
-            name="demo-admin",
-            scope="admin",
-            change=service.Change(actor=run.actor, reason="rheostat demo"),
-        )
-        show(format_note(f"   environment {ENVIRONMENT} created"))
-        show(format_note(f"   admin key {created.api_key.id} created ({created.api_key.prefix}…)"))
+def _fresh_files(directory: Path) -> _Files:
+    """The demo's files, deleted if a previous run left them (journals included)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in _FILES:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            (directory / f"{name}{suffix}").unlink(missing_ok=True)
+    resolved = directory.resolve()
+    return _Files(store=resolved / _FILES[0], app=resolved / _FILES[1])
 
 
-def _create_and_ramp(run: _Demo) -> service.FlagRecord:
-    with run.store.unit_of_work() as uow:
-        show(format_step(2, f"Create the flag {FLAG} and ramp it to {RAMP_PERCENT}%"))
-        definition = {"description": "New checkout flow"}
-        created = service.create_flag(
-            uow,
-            ENVIRONMENT,
-            FLAG,
-            definition,
-            change=service.Change(actor=run.actor, reason="ship dark first"),
-        )
-        show(format_change("created (off for everyone)", created))
-        ramped = service.set_rollout_percentage(
-            uow,
-            ENVIRONMENT,
-            FLAG,
-            RAMP_PERCENT,
-            change=service.Change(
-                actor=run.actor,
-                reason=f"canary: {RAMP_PERCENT}% of users",
-            ),
-        )
-        show(format_change(f"ramped to {RAMP_PERCENT}%", ramped))
-        return ramped
+def _tour(files: _Files, *, actor: str) -> tuple[Keys, list[str]]:
+    """Every act, in order; returns the keys, and what did not end as the story says."""
+    service.migrate_database(files.store_url)
+    clock = FastClock(SystemClock(), behind=STORY_SPAN)
+    store = service.open_store(files.store_url, clock=clock)
+    try:
+        show(format_step(1, "A company's flags: staging and production, a pilot segment, keys"))
+        keys = seed(store, actor=actor)
+        clock.advance(_BETWEEN_ACTS)
+        show(format_step(2, "Consolidated metrics double-count tokens: engage the kill switch"))
+        kill_and_check(store, actor=actor)
+        clock.advance(_BETWEEN_ACTS)
+        show(format_step(3, "An A/B test on search ranking, with traffic"))
+        run_experiment(store, clock, environment=PRODUCTION, actor=actor, users=_USERS)
+        clock.advance(_BETWEEN_ACTS)
+        show(format_step(4, "Two release plans on simulated traffic (a pass = 1 simulated min)"))
+        plans = run_releases(store, clock, RELEASES, actor=actor, seed=_TRAFFIC_SEED)
+        clock.catch_up()
+        show(format_step(5, "Backfill seed 003's revenue rows into the partitioned table"))
+        app_url = create_app_tables(files.app)
+        identical = run_backfill(store, app_url, actor=actor)
+    finally:
+        store.close()
+    return keys, _surprises(plans, identical=identical)
 
 
-def _evaluate(run: _Demo) -> frozenset[str]:
-    with run.store.reading() as uow:
-        flags = FlagSet.from_dict(service.snapshot(uow, ENVIRONMENT).document)
-        keys = (f"user-{number}" for number in range(run.users))
-        exposed = frozenset(key for key in keys if flags.is_enabled(FLAG, Context(key=key)))
-        show(format_exposure(FLAG, len(exposed), run.users))
-        return exposed
-
-
-def _kill(run: _Demo) -> None:
-    with run.store.unit_of_work() as uow:
-        show(format_step(3, "Errors climb in the canary: kill the flag"))
-        killed = service.kill_flag(
-            uow,
-            ENVIRONMENT,
-            FLAG,
-            change=service.Change(actor=run.actor, reason="checkout errors up 4x in the canary"),
-        )
-    show(format_change("killed", killed))
-    _evaluate(run)
-
-
-def _show_health(run: _Demo) -> None:
-    show(format_step(4, "What GET /health reports"))
-    show(format_health(service.check_health(run.store)))
-
-
-def _show_history(run: _Demo) -> None:
-    with run.store.unit_of_work() as uow:
-        show(format_step(5, "The flag's history: who, when, why"))
-        versions = service.flag_history(uow, ENVIRONMENT, FLAG)
-        show(format_history(versions, title=f"history of {FLAG} in {ENVIRONMENT}"))
-
-
-def _restore(run: _Demo, version: int, exposed_before: frozenset[str]) -> None:
-    with run.store.unit_of_work() as uow:
-        show(format_step(6, f"The fix is out: restore version {version} (before the kill)"))
-        newest = service.flag_history(uow, ENVIRONMENT, FLAG)[0].version
-        restored = service.restore_flag(
-            uow,
-            ENVIRONMENT,
-            FLAG,
-            version,
-            change=service.Change(
-                actor=run.actor,
-                reason="fix deployed: resume",
-                expected_version=newest,
-            ),
-        )
-    show(format_change(f"restored to version {version}", restored))
-    exposed_after = _evaluate(run)
-    same = exposed_after == exposed_before
-    verdict = "the very same users have it again" if same else "the exposed users changed!"
-    show(format_note(f"   {verdict}", style="green" if same else "bold red"))
-
-
-def _what_next(database_url: str | None) -> Panel:
-    target = f" --database-url {database_url}" if database_url else ""
-    commands = [
-        (f"rheostat migrate-db{target}", "create the schema"),
-        (f"rheostat env create production{target}", "your first environment"),
-        (f"rheostat flags set my-flag{target}", "a bool flag, off for everyone"),
-        (f"rheostat flags rollout my-flag 5 -r 'canary'{target}", "5% of users get it"),
-        (f"rheostat flags list{target}", "every flag, state and rollout"),
-        (f"rheostat keys create ops --scope admin{target}", "a key for the HTTP API"),
-        (f"rheostat experiment create my-test --metric latency:lower{target}", "an A/B test"),
-        (f"rheostat serve{target}", "API + docs on 127.0.0.1:8000"),
+def _surprises(plans: list[service.PlanRecord], *, identical: bool) -> list[str]:
+    expected = {release.plan.name: release.expected for release in RELEASES}
+    found = [
+        f"plan {record.name} ended {record.state.phase.value}, not {expected[record.name].value}"
+        for record in plans
+        if record.state.phase is not expected[record.name]
     ]
-    footnote = (
-        "The demo ran on a temporary SQLite file, now deleted."
-        if database_url is None
-        else f"The demo's data stays in {database_url}."
+    return found + ([] if identical else ["the backfill's verify found differences"])
+
+
+def _serve(files: _Files, keys: Keys, *, port: int) -> None:
+    """``rheostat serve`` on the demo's database, until Ctrl-C."""
+    # Imported here, as `rheostat serve` does: the tour should not pay for the web stack.
+    import uvicorn
+
+    from rheostat.api import create_app
+
+    url = f"http://127.0.0.1:{port}"
+    show(format_step(6, "The dashboard"))
+    show(
+        format_dashboard(url=url, admin_key=keys.admin, sdk_key=keys.sdk, database=str(files.store))
     )
-    return format_what_next(commands, footnote=footnote)
+    app = create_app(Settings(database_url=files.store_url))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

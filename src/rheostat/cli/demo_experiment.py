@@ -1,7 +1,7 @@
-"""The demo's second act: an A/B test with simulated traffic, analysed honestly.
+"""The demo's A/B test with simulated traffic, analysed honestly.
 
-Traffic is simulated (seeded, so every run prints the same numbers) on a ``FixedClock`` that the
-demo advances, because results only count metric windows that have ended.
+Traffic is simulated (seeded, so every run prints the same numbers) on the demo's clock, which
+then moves on two minutes, because results only count metric windows that have ended.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import random
 from datetime import timedelta
 
 from rheostat import service
+from rheostat.cli.demo_clock import FastClock
 from rheostat.cli.output import show
-from rheostat.cli.render import format_note, format_step
+from rheostat.cli.render import format_note
 from rheostat.cli.render_experiments import format_experiment_change, format_results
-from rheostat.clock import FixedClock, SystemClock
 from rheostat.experiments import Arm, Experiment, MetricKind, MetricSpec
 
-__all__ = ["run_experiment_demo"]
+__all__ = ["EXPERIMENT", "run_experiment"]
 
 EXPERIMENT = "search-ranking"
 COMMIT = "3f9c2e1"
@@ -25,31 +25,27 @@ LATENCY_MS = {"control": (310.0, 95.0), "treatment": (298.0, 95.0)}
 CONVERSION = {"control": 0.080, "treatment": 0.095}
 
 
-def run_experiment_demo(database_url: str, *, environment: str, actor: str, users: int) -> None:
-    """Create, start, feed and analyse an experiment, then stop it (steps 7 to 9)."""
-    clock = FixedClock(SystemClock().now())
-    store = service.open_store(database_url, clock=clock)
-    try:
-        with store.unit_of_work() as uow:
-            _create_and_start(uow, environment, actor)
-        with store.unit_of_work() as uow:
-            _simulate_traffic(uow, environment, users)
-        clock.advance(timedelta(minutes=2))  # let the last metric window end
-        with store.unit_of_work() as uow:
-            _show_results(uow, environment)
-            stopped = service.stop_experiment(
-                uow,
-                environment,
-                EXPERIMENT,
-                change=service.Change(actor=actor, reason="decided: ship the new ranking"),
-            )
-        show(format_experiment_change("stopped", stopped))
-    finally:
-        store.close()
+def run_experiment(
+    store: service.SqlStore, clock: FastClock, *, environment: str, actor: str, users: int
+) -> None:
+    """Create, start, feed and analyse an experiment, then stop it."""
+    with store.unit_of_work() as uow:
+        _create_and_start(uow, environment, actor)
+    with store.unit_of_work() as uow:
+        _simulate_traffic(uow, environment, users)
+    clock.advance(timedelta(minutes=2))  # let the last metric window end
+    with store.unit_of_work() as uow:
+        show(format_results(service.experiment_results(uow, environment, EXPERIMENT)))
+        stopped = service.stop_experiment(
+            uow,
+            environment,
+            EXPERIMENT,
+            change=service.Change(actor=actor, reason="decided: ship the new ranking"),
+        )
+    show(format_experiment_change("stopped", stopped))
 
 
 def _create_and_start(uow: service.UnitOfWork, environment: str, actor: str) -> None:
-    show(format_step(7, f"An A/B test: {EXPERIMENT}, 50/50, on latency and purchases"))
     experiment = Experiment(
         key=EXPERIMENT,
         description="New search ranking against the current one",
@@ -69,7 +65,6 @@ def _create_and_start(uow: service.UnitOfWork, environment: str, actor: str) -> 
 
 
 def _simulate_traffic(uow: service.UnitOfWork, environment: str, users: int) -> None:
-    show(format_step(8, f"Traffic from {users:,} users (simulated), recorded in batches"))
     draw = random.Random(20261124)  # noqa: S311  # simulated traffic, not security
     exposures = [service.Exposure(unit=f"user-{n}", commit_sha=COMMIT) for n in range(users)]
     receipt = service.record_exposures(uow, environment, EXPERIMENT, exposures)
@@ -90,9 +85,3 @@ def _simulate_traffic(uow: service.UnitOfWork, environment: str, users: int) -> 
     show(format_note(f"   {counts}, kept as sufficient statistics per arm and minute"))
     retried = f"{again.recorded} recorded, {again.duplicates} recognised as duplicates"
     show(format_note(f"   the first 100 exposures sent again: {retried}"))
-
-
-def _show_results(uow: service.UnitOfWork, environment: str) -> None:
-    show(format_step(9, "Results: per-arm means with CIs, effects, p-values, SRM, validity"))
-    report = service.experiment_results(uow, environment, EXPERIMENT)
-    show(format_results(report))

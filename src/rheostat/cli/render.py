@@ -34,7 +34,6 @@ __all__ = [
     "format_created_key",
     "format_environment",
     "format_environments",
-    "format_exposure",
     "format_flag",
     "format_flag_version",
     "format_health",
@@ -42,8 +41,6 @@ __all__ = [
     "format_import_result",
     "format_note",
     "format_rollout_table",
-    "format_step",
-    "format_what_next",
 ]
 
 _STATE_STYLES: Mapping[str, str] = {
@@ -308,31 +305,3 @@ def _facts(*pairs: tuple[str, str | Text]) -> Table:
 def _definition_yaml(definition: Mapping[str, Any]) -> Syntax:
     text = yaml.safe_dump(to_json_data(definition), sort_keys=False, allow_unicode=True)
     return Syntax(text.rstrip(), "yaml", theme="ansi_dark", background_color="default")
-
-
-# The demo ----------------------------------------------------------------------------------
-
-
-def format_step(number: int, title: str) -> Text:
-    """A numbered heading of the demo."""
-    return Text(f"\n{number}. {title}", style="bold cyan")
-
-
-def format_exposure(key: str, exposed: int, total: int) -> Text:
-    """``1,262 of 10,000 users (12.62%) get new-checkout``."""
-    share = 100 * exposed / total if total else 0.0
-    line = Text("   ")
-    line.append(f"{exposed:,}", style="bold")
-    line.append(f" of {total:,} users ({share:.2f}%) get ")
-    line.append(key, style="bold")
-    return line
-
-
-def format_what_next(commands: Sequence[tuple[str, str]], *, footnote: str) -> Panel:
-    """The commands to try after the demo, each with what it does."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold green", no_wrap=True)
-    table.add_column(style="dim")
-    for command, purpose in commands:
-        table.add_row(command, purpose)
-    return Panel(Group(table, Text(footnote, style="dim")), title="what next")

@@ -2,7 +2,8 @@
 
 A window is what a process saw of one metric for one variant of one flag during ``seconds``
 from ``start``: for a proportion (errors, conversions) ``n`` trials and ``successes``; for a
-mean (latency) ``n`` values, their ``sum`` and ``sum_squares``. Windows from many processes add
+mean (latency) ``n`` values, their ``sum`` and ``sum_squares``, and optionally a quantile
+sketch of them (``p95 < 2x baseline``). Windows from many processes add
 up, so ingest cost grows with the number of processes, not with traffic. Pure values.
 """
 
@@ -16,6 +17,7 @@ from typing import NoReturn
 
 from rheostat.errors import ValidationError
 from rheostat.inputs import validate_text
+from rheostat.metrics.sketch import QuantileSketch
 
 __all__ = ["MAX_VALUE", "MAX_WINDOW_SECONDS", "MetricWindow", "WindowKind", "WindowTotals"]
 
@@ -35,12 +37,17 @@ class WindowKind(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WindowTotals:
-    """Added-up sufficient statistics (a proportion keeps ``sum = sum_squares = successes``)."""
+    """Added-up sufficient statistics (a proportion keeps ``sum = sum_squares = successes``).
+
+    Attributes:
+        sketch: the values' quantile sketch, when every window added had one (and it was read).
+    """
 
     kind: WindowKind
     n: int = 0
     sum: float = 0.0
     sum_squares: float = 0.0
+    sketch: QuantileSketch | None = None
 
     def __add__(self, other: WindowTotals) -> WindowTotals:
         return WindowTotals(
@@ -48,7 +55,21 @@ class WindowTotals:
             n=self.n + other.n,
             sum=self.sum + other.sum,
             sum_squares=self.sum_squares + other.sum_squares,
+            sketch=_merged(self.sketch, other.sketch),
         )
+
+    def quantile(self, q: float) -> float | None:
+        """The ``q``-quantile of the values, from the sketch; ``None`` without one or data."""
+        return None if self.sketch is None else self.sketch.quantile(q)
+
+
+def _merged(first: QuantileSketch | None, second: QuantileSketch | None) -> QuantileSketch | None:
+    if first is None or second is None:
+        return first if second is None else second
+    merged = QuantileSketch()
+    merged.merge(first)
+    merged.merge(second)
+    return merged
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +79,7 @@ class MetricWindow:
     Attributes:
         id: optional, unique per environment: a window sent again with the same id (a retry)
             is not counted again.
+        sketch: optional, mean windows only: a quantile sketch of the same ``n`` values.
 
     Raises:
         ValidationError: naming the field and what is wrong (``path`` prefixes the field).
@@ -74,6 +96,7 @@ class MetricWindow:
     sum: float | None = None
     sum_squares: float | None = None
     id: str | None = None
+    sketch: QuantileSketch | None = None
     path: str = "window"
 
     def __post_init__(self) -> None:
@@ -92,6 +115,8 @@ class MetricWindow:
             self._check_mean()
 
     def _check_proportion(self) -> None:
+        if self.sketch is not None:
+            _refuse(f"{self.path}.sketch", "a proportion window has no quantiles")
         if self.sum is not None or self.sum_squares is not None:
             _refuse(f"{self.path}.sum", "a proportion window has successes, not sum/sum_squares")
         if self.successes is None:
@@ -111,6 +136,11 @@ class MetricWindow:
             _refuse(f"{self.path}.n", "is 0 but the sums are not")
         if squares < 0 or (self.n > 0 and squares * self.n < total * total * (1 - 1e-9)):
             _refuse(f"{self.path}.sum_squares", "is smaller than sum**2 / n: not real data")
+        if self.sketch is not None and self.sketch.count != self.n:
+            _refuse(
+                f"{self.path}.sketch",
+                f"holds {self.sketch.count} values but the window has n = {self.n}",
+            )
 
     @property
     def totals(self) -> WindowTotals:
@@ -123,6 +153,7 @@ class MetricWindow:
             n=self.n,
             sum=float(self.sum or 0.0),
             sum_squares=float(self.sum_squares or 0.0),
+            sketch=self.sketch,
         )
 
 

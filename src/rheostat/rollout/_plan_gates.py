@@ -82,7 +82,10 @@ def _mode(body: Mapping[str, Any], path: str, default: GateMode) -> GateMode:
 
 def _parse_threshold(body: Mapping[str, Any], index: int, path: str) -> Gate:
     check_fields(
-        body, {"name", "metric", "mode", "max", "min", "max_ratio", "source", "query", "hard"}, path
+        body,
+        {"name", "metric", "mode", "max", "min", "max_ratio", "quantile", "source", "query"}
+        | {"hard"},
+        path,
     )
     maximum, max_ratio = _parse_max(body, path)
     minimum = None if "min" not in body else parse_number(body["min"], f"{path}.min")
@@ -104,6 +107,13 @@ def _parse_threshold(body: Mapping[str, Any], index: int, path: str) -> Gate:
             "a prometheus source has no built-in baseline: write it into the query "
             "(e.g. `rate(x[5m]) / rate(x[5m] offset 1d)` with `max: 2`)",
         )
+    quantile = _parse_quantile(body, path)
+    if source == "prometheus" and quantile is not None:
+        raise InvalidDefinition(
+            f"{path}.quantile",
+            "a prometheus source computes its own quantiles: write it into the query "
+            "(e.g. `histogram_quantile(0.95, rate(x_bucket[5m]))`)",
+        )
     metric = parse_key(body["metric"], f"{path}.metric", "metric")
     return ThresholdGate(
         name=_name(body, path, metric),
@@ -115,7 +125,20 @@ def _parse_threshold(body: Mapping[str, Any], index: int, path: str) -> Gate:
         source=source,
         query=query,
         hard=parse_bool(body.get("hard", False), f"{path}.hard"),
+        quantile=quantile,
     )
+
+
+def _parse_quantile(body: Mapping[str, Any], path: str) -> float | None:
+    """``quantile: 0.95`` judges the p95 of the values (from their sketches), not the mean."""
+    if "quantile" not in body:
+        return None
+    quantile = parse_number(body["quantile"], f"{path}.quantile")
+    if not 0 < quantile < 1:
+        raise InvalidDefinition(
+            f"{path}.quantile", f"must be between 0 and 1 (0.95 is the p95), got {quantile:g}"
+        )
+    return quantile
 
 
 def _parse_max(body: Mapping[str, Any], path: str) -> tuple[float | None, float | None]:
@@ -244,7 +267,12 @@ def dump_gate(gate: Gate) -> dict[str, Any]:
                 "metric": gate.metric,
                 "mode": gate.mode.value,
             }
-            limits = {"max": gate.max, "min": gate.min, "max_ratio": gate.max_ratio}
+            limits = {
+                "quantile": gate.quantile,
+                "max": gate.max,
+                "min": gate.min,
+                "max_ratio": gate.max_ratio,
+            }
             body |= {key: value for key, value in limits.items() if value is not None}
             body |= {"source": gate.source, "hard": gate.hard}
             return body | ({} if gate.query is None else {"query": gate.query})

@@ -43,7 +43,7 @@ class _Rule:
 def _ratio_rule(
     gate: ThresholdGate, ratio: float, value: float, baseline: Measurement | None
 ) -> _Rule:
-    text = f"{gate.metric} <= {_number(ratio)}x baseline"
+    text = f"{gate.measured} <= {_number(ratio)}x baseline"
     if baseline is None:
         return _Rule(text, None, None, "no baseline was measured")
     if baseline.error is not None:
@@ -62,9 +62,9 @@ def _threshold_rules(
 ) -> list[_Rule]:
     rules = []
     if gate.max is not None:
-        rules.append(_Rule(f"{gate.metric} <= {_number(gate.max)}", gate.max, value <= gate.max))
+        rules.append(_Rule(f"{gate.measured} <= {_number(gate.max)}", gate.max, value <= gate.max))
     if gate.min is not None:
-        rules.append(_Rule(f"{gate.metric} >= {_number(gate.min)}", gate.min, value >= gate.min))
+        rules.append(_Rule(f"{gate.measured} >= {_number(gate.min)}", gate.min, value >= gate.min))
     if gate.max_ratio is not None:
         rules.append(_ratio_rule(gate, gate.max_ratio, value, baseline))
     return rules
@@ -102,14 +102,14 @@ def _value_to_judge(
     """The value to judge, or the verdict when there is none (error, nonsense, no data)."""
     value = measurement.value
     if measurement.error is not None:
-        message = f"{gate.metric}: the source failed: {measurement.error}"
+        message = f"{gate.measured}: the source failed: {measurement.error}"
         return _verdict(gate.name, Verdict.ERROR, message, error=measurement.error, **evidence)
     if (value is not None and not math.isfinite(value)) or measurement.n < 0:
         error = f"value {value!r} with n={measurement.n} is not a measurement"
-        message = f"{gate.metric}: the source answered nonsense: {error}"
+        message = f"{gate.measured}: the source answered nonsense: {error}"
         return _verdict(gate.name, Verdict.ERROR, message, error=error, **evidence)
     if value is None or not measurement.has_data:
-        return _verdict(gate.name, Verdict.NO_DATA, f"{gate.metric}: no data yet", **evidence)
+        return _verdict(gate.name, Verdict.NO_DATA, f"{gate.measured}: no data yet", **evidence)
     return float(value)
 
 
@@ -124,7 +124,7 @@ def _judge_rules(
         "rule": "; ".join(rule.text for rule in rules),
         "rules": [{"rule": rule.text, "limit": rule.limit, "holds": rule.holds} for rule in rules],
     }
-    name = f"{gate.metric} = {_number(value)}"
+    name = f"{gate.measured} = {_number(value)}"
     if broken:
         message = f"{name} breaks " + "; ".join(rule.text for rule in broken)
         return _verdict(gate.name, Verdict.FAIL, message, **evidence)

@@ -8,7 +8,10 @@ metric windows; ``rheostat simulate`` makes them up from a scenario. Both then c
   stage began (the always-valid sequential guard, so a look every tick stays honest); a stage
   without a holdback (100 %, or one that asks for none) is not judged by them, and says so;
 * threshold gates read variant ``on`` over the same windows, against variant ``off`` (the
-  rest, served the old behaviour at the same time) as the baseline of ``max_ratio``;
+  rest, served the old behaviour at the same time; the ``holdback`` when a stage leaves no
+  rest, as 50 % with its 50 % holdback does) as the baseline of ``max_ratio`` (not judged
+  once everyone has the change: no baseline is left; absolute limits still are): the mean
+  of the values, or with ``quantile`` that quantile of their merged sketches;
 * the assignment check compares the units counted in each arm by the first holdback gate;
 * every other gate (HTTP probe, callable, check suite, a Prometheus source) is judged by the
   caller's ``judge``.
@@ -17,6 +20,7 @@ metric windows; ``rheostat simulate`` makes them up from a scenario. Both then c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from rheostat.metrics import WindowKind, WindowTotals
@@ -37,6 +41,7 @@ __all__ = [
     "TotalsOf",
     "holdback_stages",
     "observations",
+    "sketched_metrics",
 ]
 
 TREATMENT, HOLDBACK, REST = "on", "holdback", "off"
@@ -74,13 +79,22 @@ def observations(
         if isinstance(gate, HoldbackGate):
             verdicts.append(_holdback(state, gate, totals, settings[gate.name], now))
         elif isinstance(gate, ThresholdGate) and gate.source == "builtin":
-            verdicts.append(_threshold(gate, totals(gate.metric), now))
+            verdicts.append(_threshold(state, gate, totals(gate.metric), now))
         else:
             verdicts.append(judge(gate))
     return Observations(
         verdicts=tuple(verdicts),
         stage_outcome=stage_outcome,
         assignment=_assignment(state, totals),
+    )
+
+
+def sketched_metrics(plan: Plan) -> frozenset[str]:
+    """The metrics a built-in gate judges by a quantile: their totals must carry sketches."""
+    return frozenset(
+        gate.metric
+        for gate in plan.gates
+        if isinstance(gate, ThresholdGate) and gate.source == "builtin" and gate.quantile
     )
 
 
@@ -133,18 +147,49 @@ def _variant(totals: Totals, variant: str) -> WindowTotals | None:
     return next((t for (name, _), t in totals.items() if name == variant), None)
 
 
-def _threshold(gate: ThresholdGate, totals: Totals, now: datetime) -> GateVerdict:
+def _threshold(state: PlanState, gate: ThresholdGate, totals: Totals, now: datetime) -> GateVerdict:
+    rest = _variant(totals, REST)
+    if rest is None or rest.n == 0:  # a 50 % stage with its 50 % holdback leaves no rest
+        rest = _variant(totals, HOLDBACK)
+    exposure = state.exposure
+    if gate.max_ratio is not None and exposure.percent >= 100 and not exposure.segments:
+        return _without_baseline(gate, totals, now)
     return assess_threshold(
         gate,
-        _value(gate.metric, _variant(totals, TREATMENT), now),
-        baseline=_value(gate.metric, _variant(totals, REST), now),
+        _value(gate, _variant(totals, TREATMENT), now),
+        baseline=_value(gate, rest, now),
     )
 
 
-def _value(metric: str, totals: WindowTotals | None, now: datetime) -> Measurement:
+def _without_baseline(gate: ThresholdGate, totals: Totals, now: datetime) -> GateVerdict:
+    """Everyone has the change: nobody is left on the old behaviour to be a baseline, so the
+    ratio is not judged (as holdback gates are not without a holdback); absolute limits are."""
+    if gate.max is None and gate.min is None:
+        return GateVerdict(
+            gate=gate.name,
+            verdict=Verdict.PASS,
+            message=f"not judged: everyone has the change, no baseline is left for "
+            f"{gate.measured} <= {gate.max_ratio:g}x baseline",
+            evidence={"applicable": False, "percent": 100.0},
+        )
+    absolute = replace(gate, max_ratio=None)
+    return assess_threshold(absolute, _value(absolute, _variant(totals, TREATMENT), now))
+
+
+def _value(gate: ThresholdGate, totals: WindowTotals | None, now: datetime) -> Measurement:
+    metric = gate.metric
     if totals is None or totals.n == 0:
         return Measurement(metric=metric, value=None, n=0, at=now)
-    return Measurement(metric=metric, value=totals.sum / totals.n, n=totals.n, at=now)
+    if gate.quantile is None:
+        return Measurement(metric=metric, value=totals.sum / totals.n, n=totals.n, at=now)
+    if totals.kind is WindowKind.PROPORTION or totals.sketch is None:
+        error = (
+            f"{metric}'s windows carry no quantile sketch for a p{100 * gate.quantile:g} "
+            "(rheostat.Client sends one with every tracked number; other senders add `sketch`)"
+        )
+        return Measurement.failed(metric, error, at=now)
+    value = totals.quantile(gate.quantile)
+    return Measurement(metric=metric, value=value, n=totals.n, at=now)
 
 
 def _assignment(state: PlanState, totals: TotalsOf) -> GateVerdict | None:

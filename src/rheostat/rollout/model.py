@@ -173,6 +173,8 @@ class ThresholdGate:
     (``max_ratio=2`` is "p95 < 2x baseline": the value before the plan started).
 
     Attributes:
+        quantile: judge this quantile of the metric's values (``0.95``: the p95, from the
+            windows' quantile sketches) instead of their mean.
         source: where the metric comes from (``builtin`` metric windows, or ``prometheus``).
         query: the PromQL query for a Prometheus source.
         hard: a circuit breaker: its failure kills the flag at once, whatever the bake.
@@ -187,6 +189,14 @@ class ThresholdGate:
     source: str = "builtin"
     query: str | None = None
     hard: bool = False
+    quantile: float | None = None
+
+    @property
+    def measured(self) -> str:
+        """What is judged, for messages: ``latency_ms``, or ``p95(latency_ms)``."""
+        if self.quantile is None:
+            return self.metric
+        return f"p{100 * self.quantile:g}({self.metric})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,11 +3,12 @@ statistics, the body of ``POST /api/v1/client/metrics``.
 
 One window per (flag, variant, metric, kind) and wall-clock minute: a ``bool`` value counts
 as a trial of a proportion (``n``, ``successes``), a number as an observation of a mean
-(``n``, ``sum``, ``sum_squares``). Memory grows with the number of windows, never with
-traffic. A window is sent once it is closed, with an id unique to this process and window,
-so a retried batch is counted once by the server. A batch that fails goes back to the
-front of the queue; the queue holds at most ``max_pending`` windows (the oldest go first,
-counted in ``dropped``).
+(``n``, ``sum``, ``sum_squares``, and a quantile sketch: counts in logarithmic bins, so a gate
+can ask for the p95 without raw samples). Memory grows with the number of windows (and the
+range of their values), never with traffic. A window is sent once it is closed, with an id
+unique to this process and window, so a retried batch is counted once by the server. A batch
+that fails goes back to the front of the queue; the queue holds at most ``max_pending``
+windows (the oldest go first, counted in ``dropped``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rheostat.metrics import QuantileSketch
+
 __all__ = ["MetricBuffer"]
 
 _MAX_VALUE = 1e12
@@ -30,6 +33,7 @@ class _Sums:
     n: int = 0
     sum: float = 0.0
     sum_squares: float = 0.0
+    sketch: QuantileSketch | None = None
 
 
 _Key = tuple[str, str, str, str, int]  # flag, variant, metric, kind, window start (epoch s)
@@ -65,6 +69,10 @@ class MetricBuffer:
             sums.n += 1
             sums.sum += number
             sums.sum_squares += number * number
+            if kind == "mean":
+                if sums.sketch is None:
+                    sums.sketch = QuantileSketch()
+                sums.sketch.add(number)
         return True
 
     def take(self, *, now: datetime, everything: bool = False) -> list[dict[str, Any]]:
@@ -117,6 +125,8 @@ class MetricBuffer:
             window["successes"] = round(sums.sum)
         else:
             window["sum"], window["sum_squares"] = sums.sum, sums.sum_squares
+            if sums.sketch is not None:
+                window["sketch"] = sums.sketch.to_document()
         return window
 
 

@@ -57,7 +57,7 @@ def record_metric_windows(
     return MetricReceipt(recorded=len(counted), duplicates=len(windows) - len(counted))
 
 
-def metric_totals(
+def metric_totals(  # noqa: PLR0913  # the window's coordinates, then whether to read sketches
     uow: UnitOfWork,
     environment: str,
     flag: str,
@@ -65,11 +65,15 @@ def metric_totals(
     *,
     since: datetime,
     until: datetime,
+    sketches: bool = False,
 ) -> dict[tuple[str, WindowKind], WindowTotals]:
-    """The metric's statistics per (variant, kind), over windows starting in [since, until).
+    """The metric's statistics per (variant, kind), over windows starting in [since, until);
+    with ``sketches``, mean windows' quantile sketches merged too (``totals.quantile(0.95)``).
 
     Raises:
         NotFound: no such environment.
     """
     validate_lookup(environment=environment, flag=flag, metric=metric)
-    return uow.metrics.totals(environment, flag, metric, since=since, until=until)
+    return uow.metrics.totals(
+        environment, flag, metric, since=since, until=until, sketches=sketches
+    )

@@ -40,7 +40,7 @@ from rheostat.rollout import (
     assess_outcome,
     assess_threshold,
 )
-from rheostat.rollout.looks import Totals, observations
+from rheostat.rollout.looks import Totals, observations, sketched_metrics
 from rheostat.rollout.state import Observations, PlanState
 from rheostat.service.backfill_stages import backfill_stage_verdict
 from rheostat.service.check_gates import check_gate_verdict
@@ -59,9 +59,12 @@ def observe(
     reachable = sources or MetricSources()
     plan = state.plan
     since = state.stage_started_at or now
+    sketched = sketched_metrics(plan)
 
     def totals_of(metric: str) -> Totals:
-        return uow.metrics.totals(plan.environment, plan.flag, metric, since=since, until=now)
+        return uow.metrics.totals(
+            plan.environment, plan.flag, metric, since=since, until=now, sketches=metric in sketched
+        )
 
     return observations(
         state,

@@ -29,7 +29,14 @@ from rheostat.rollout import (
     Verdict,
     WaitUntilStage,
 )
-from rheostat.rollout.looks import HOLDBACK, REST, TREATMENT, Totals, observations
+from rheostat.rollout.looks import (
+    HOLDBACK,
+    REST,
+    TREATMENT,
+    Totals,
+    observations,
+    sketched_metrics,
+)
 from rheostat.rollout.machine import decide
 from rheostat.rollout.state import (
     TERMINAL_PHASES,
@@ -231,6 +238,7 @@ class _World:
         self.windows: dict[tuple[str, str], WindowTotals] = {}
         self.since: datetime | None = None
         self.regression_began: datetime | None = None
+        self.sketched = sketched_metrics(plan)
 
     def run(self, number: int) -> RunResult:
         start = Command(kind=CommandKind.START, actor=_ACTOR)
@@ -322,7 +330,7 @@ class _World:
             n = int(self.rng.poisson(expected)) if expected > 0 else 0
             for name, model in self.models.items():
                 drawn = self._model_for(model, arm, state)
-                window = draw_window(drawn, n, self.rng)
+                window = draw_window(drawn, n, self.rng, sketch=name in self.sketched)
                 key = (name, arm)
                 self.windows[key] = self.windows[key] + window if key in self.windows else window
 

@@ -5,12 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Double, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Double,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rheostat.store.base import KEY_LENGTH, ROW_ID, Base
 
-__all__ = ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
+__all__ = [
+    "MetricWindowBinRow",
+    "MetricWindowIdRow",
+    "MetricWindowRow",
+    "PlanEventRow",
+    "ReleasePlanRow",
+]
 
 
 class MetricWindowRow(Base):
@@ -42,6 +57,39 @@ class MetricWindowRow(Base):
     n: Mapped[int] = mapped_column(BigInteger)
     sum: Mapped[float] = mapped_column(Double)
     sum_squares: Mapped[float] = mapped_column(Double)
+
+
+class MetricWindowBinRow(Base):
+    """``metric_window_bins``: a mean window's quantile sketch, one row per bin, its count added
+    up over every SDK process (an upsert adds counts, so concurrent batches merge exactly).
+
+    ``sign`` is 1 for positive values, -1 for negative ones (by magnitude), 0 for zeros."""
+
+    __tablename__ = "metric_window_bins"
+    __table_args__ = (
+        UniqueConstraint(
+            "environment_id",
+            "flag",
+            "metric",
+            "variant",
+            "window_start",
+            "seconds",
+            "sign",
+            "bin",
+            name="uq_metric_window_bins_bin",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    flag: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    metric: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    variant: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    window_start: Mapped[datetime]
+    seconds: Mapped[int] = mapped_column(Integer)
+    sign: Mapped[int] = mapped_column(SmallInteger)
+    bin: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
 class MetricWindowIdRow(Base):

@@ -289,13 +289,20 @@ class ExperimentResultRow(Base):
 # The release side's tables live in their own module; importing it here registers them on
 # ``Base.metadata`` (what Alembic and the schema test compare against).
 from rheostat.store.release_tables import (  # noqa: E402  # registers them on Base.metadata
+    MetricWindowBinRow,
     MetricWindowIdRow,
     MetricWindowRow,
     PlanEventRow,
     ReleasePlanRow,
 )
 
-__all__ += ["MetricWindowIdRow", "MetricWindowRow", "PlanEventRow", "ReleasePlanRow"]
+__all__ += [
+    "MetricWindowBinRow",
+    "MetricWindowIdRow",
+    "MetricWindowRow",
+    "PlanEventRow",
+    "ReleasePlanRow",
+]
 
 from rheostat.store.delivery_tables import (  # noqa: E402  # registers them on Base.metadata
     FlagRevisionRow,

@@ -10,7 +10,6 @@ from rich.console import Console, RenderableType
 
 from rheostat.cli.render import (
     format_change,
-    format_exposure,
     format_flag,
     format_health,
     format_history,
@@ -191,10 +190,3 @@ def test_an_import_lists_what_changed() -> None:
     # Then it says nothing was written and what would be
     assert "dry run, nothing written" in text
     assert "flags created: a" in text
-
-
-def test_exposure_counts_users_and_share() -> None:
-    # Given / When / Then
-    assert _text(format_exposure("f", 1_250, 10_000)).strip() == (
-        "1,250 of 10,000 users (12.50%) get f"
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from rheostat.metrics import QuantileSketch
 from rheostat.sdk.tracking import MetricBuffer
 
 T0 = datetime(2026, 12, 7, 9, 0, 5, tzinfo=UTC)
@@ -37,6 +38,7 @@ def test_values_add_up_per_variant_and_kind_and_only_closed_windows_are_taken() 
     }
     latency = by_metric["latency_ms"]
     assert (latency["n"], latency["sum"], latency["sum_squares"]) == (2, 40.0, 1000.0)
+    assert QuantileSketch.from_document(latency["sketch"]) == QuantileSketch.of([10.0, 30.0])
     assert len({window["id"] for window in after}) == 2
 
 
