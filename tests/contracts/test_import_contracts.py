@@ -36,6 +36,7 @@ EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, input
 ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, metrics, errors, inputs"
 SIMULATE = "rheostat.simulate is pure: stdlib, numpy, rollout, metrics, stats, errors"
 BACKFILL = "rheostat.backfill (planner) is pure: stdlib, PyYAML, errors"
+MIGRATE = "rheostat.migrate (stages, parity) is pure: stdlib, PyYAML, backfill, errors"
 RUNNER = (
     "rheostat.runner (backfill I/O): stdlib, SQLAlchemy, httpx, backfill, service, clock, errors"
 )
@@ -193,6 +194,12 @@ INJECTIONS = {
         statement="import sqlalchemy",
         broken=frozenset({BACKFILL, DATABASE}),
         link="rheostat.backfill.planning -> sqlalchemy",
+    ),
+    "migrate stages import random": Injection(
+        module="rheostat.migrate.stages",
+        statement="import random",
+        broken=frozenset({MIGRATE}),
+        link="rheostat.migrate.stages -> random",
     ),
     "runner imports rich": Injection(
         module="rheostat.runner.probes",

@@ -14,6 +14,7 @@ from rheostat.cli import (
     experiments,
     flags,
     keys,
+    migrations,
     plans,
     portability,
     rollbacks,
@@ -47,6 +48,7 @@ app.add_typer(controller.app, name="controller")
 app.add_typer(backfill.app, name="backfill")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(migrations.app, name="migrate")
 app.command("check")(checks.check)
 app.command("demo")(demo.demo)
 app.command("serve")(server.serve)

@@ -260,6 +260,7 @@ def format_health(health: Health) -> Group:
         ("running plans", str(len(health.running_plans))),
         ("firing alerts", str(len(health.firing_alerts))),
         ("gradual rollbacks", f"{health.running_rollbacks} stepping down"),
+        ("migrations", _migrations_fact(health.migrations)),
     )
     parts: list[RenderableType] = [facts]
     if health.error:
@@ -269,6 +270,12 @@ def format_health(health: Health) -> Group:
         style = "bold red" if alert["severity"] == "critical" else "yellow"
         parts.append(Text(f"{alert['severity']}: {alert['message']}", style=style))
     return Group(*parts)
+
+
+def _migrations_fact(migrations: Sequence[Mapping[str, Any]]) -> str:
+    levels = [str(run.get("level")) for run in migrations]
+    behind = sum(level in ("warning", "critical") for level in levels)
+    return f"{len(levels)} with parity runs, {behind} at warning or critical"
 
 
 def _kill_switch_table(kill_switches: Mapping[str, Mapping[str, bool]]) -> Table:

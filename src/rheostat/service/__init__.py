@@ -148,6 +148,15 @@ from rheostat.service.flags import (
 )
 from rheostat.service.health import Health, HealthStatus, check_health
 from rheostat.service.metric_windows import MetricReceipt, metric_totals, record_metric_windows
+from rheostat.service.migrations import (
+    PARITY_ALERT,
+    PARITY_METRICS,
+    define_stage_flags,
+    latest_parity_runs,
+    list_parity_runs,
+    parity_run_data,
+    record_parity_run,
+)
 from rheostat.service.operations import OperationsReport, run_operations
 from rheostat.service.plans import (
     TickReport,
@@ -201,6 +210,7 @@ from rheostat.service.webhooks import (
     webhook_deliveries,
 )
 from rheostat.store import SqlStore
+from rheostat.store.migration_tables import ParityRunRecord
 from rheostat.store.notifications import ChangeFeed
 from rheostat.store.operations_records import (
     AlertRecord,
@@ -241,6 +251,8 @@ __all__ = [
     "BACKFILL_STATUSES",
     "DEFAULT_GRADUAL_STEPS",
     "EVENT_TYPES",
+    "PARITY_ALERT",
+    "PARITY_METRICS",
     "AlertRecord",
     "AlertRulesRecord",
     "AlertSeverity",
@@ -284,6 +296,7 @@ __all__ = [
     "MetricSources",
     "OperationsReport",
     "OutboxEvent",
+    "ParityRunRecord",
     "PlanEvent",
     "PlanRecord",
     "Reach",
@@ -334,6 +347,7 @@ __all__ = [
     "create_plan",
     "create_segment",
     "create_webhook",
+    "define_stage_flags",
     "delete_environment",
     "delete_flag",
     "delete_segment",
@@ -366,6 +380,7 @@ __all__ = [
     "get_webhook",
     "import_flags",
     "kill_flag",
+    "latest_parity_runs",
     "list_alerts",
     "list_api_keys",
     "list_audit_events",
@@ -375,6 +390,7 @@ __all__ = [
     "list_experiment_results",
     "list_experiments",
     "list_flags",
+    "list_parity_runs",
     "list_plans",
     "list_segments",
     "list_webhooks",
@@ -385,6 +401,7 @@ __all__ = [
     "normalize_database_url",
     "observe_plan",
     "open_store",
+    "parity_run_data",
     "pause_backfill",
     "plan_events",
     "plan_status_document",
@@ -401,6 +418,7 @@ __all__ = [
     "record_heartbeat",
     "record_metric_windows",
     "record_metrics",
+    "record_parity_run",
     "register_backfill",
     "release_plans",
     "remove_flag_targets",

@@ -1,5 +1,5 @@
 """Health: is the database reachable and migrated, which kill switches are engaged, which
-release plans are running and which alerts are firing."""
+release plans are running, which alerts are firing and each table migration's parity."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from rheostat.errors import RheostatError
 from rheostat.service.alerts import firing_alerts
+from rheostat.service.migrations import latest_parity_runs, parity_run_data
 from rheostat.store import SqlStore
 from rheostat.store.operations_records import AlertRecord
 from rheostat.store.schema import head_revision
@@ -43,6 +44,9 @@ class Health:
         firing_alerts: every alert still firing (``id``, ``environment``, ``kind``,
             ``subject``, ``severity``, ``message``, ``since``).
         running_rollbacks: gradual rollbacks still stepping down.
+        migrations: each table migration's newest parity run (``environment``,
+            ``migration``, ``level``, ``action``, ``row_delta``, ``worst_group_delta``,
+            ``synced``, ``critical_groups``, ``measured_at``...).
         error: why the database check failed, when it did.
     """
 
@@ -53,6 +57,7 @@ class Health:
     running_plans: tuple[Mapping[str, Any], ...] = ()
     firing_alerts: tuple[Mapping[str, Any], ...] = ()
     running_rollbacks: int = 0
+    migrations: tuple[Mapping[str, Any], ...] = ()
     error: str | None = None
 
     @property
@@ -88,6 +93,9 @@ def check_health(store: SqlStore) -> Health:
             plans = _running_plans(uow)
             alerts = tuple(_alert(alert) for alert in firing_alerts(uow))
             rollbacks = uow.rollbacks.count_running()
+            migrations = tuple(
+                parity_run_data(run, groups=False) for run in latest_parity_runs(uow)
+            )
     except RheostatError as error:
         return Health(
             status=HealthStatus.UNHEALTHY, database="unreachable", error=_first_line(error)
@@ -103,6 +111,7 @@ def check_health(store: SqlStore) -> Health:
         running_plans=plans,
         firing_alerts=alerts,
         running_rollbacks=rollbacks,
+        migrations=migrations,
     )
 
 

@@ -337,3 +337,7 @@ __all__ += [
 from rheostat.store.check_tables import CheckRunRow  # noqa: E402  # registers it on Base.metadata
 
 __all__ += ["CheckRunRow"]
+# The migrations' table, registered the same way.
+from rheostat.store.migration_tables import ParityRunRow  # noqa: E402  # registers it on Base.metadata
+
+__all__ += ["ParityRunRow"]

@@ -17,6 +17,7 @@ from rheostat.api.routers import (
     health,
     keys,
     metrics,
+    migrations,
     plans,
     remote_evaluation,
     rollbacks,
@@ -48,5 +49,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     webhooks.router,
     alerts.router,
     checks.router,
+    migrations.router,
     audit.router,
 )

@@ -62,6 +62,11 @@ class HealthPublic(BaseModel):
         description="alerts still firing: id, environment, kind, subject, severity, message"
     )
     running_rollbacks: int = Field(description="gradual rollbacks still stepping down")
+    migrations: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="each table migration's newest parity run: environment, migration, level,"
+        " action, row_delta, worst_group_delta, synced, measured_at",
+    )
     error: str | None
 
     @classmethod
@@ -76,5 +81,6 @@ class HealthPublic(BaseModel):
             running_plans=[dict(plan) for plan in health.running_plans],
             firing_alerts=[dict(alert) for alert in health.firing_alerts],
             running_rollbacks=health.running_rollbacks,
+            migrations=[dict(run) for run in health.migrations],
             error=health.error,
         )

@@ -13,6 +13,7 @@ from rheostat.store.repositories.experiments import (
 )
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
 from rheostat.store.repositories.metrics import MetricRepository
+from rheostat.store.repositories.parity_runs import ParityRunRepository
 from rheostat.store.repositories.plans import PlanRepository
 from rheostat.store.repositories.rollbacks import RollbackRepository
 from rheostat.store.repositories.sdk_processes import SdkProcessRepository
@@ -32,6 +33,7 @@ __all__ = [
     "FlagChange",
     "FlagRepository",
     "MetricRepository",
+    "ParityRunRepository",
     "PlanRepository",
     "RollbackRepository",
     "SdkProcessRepository",
