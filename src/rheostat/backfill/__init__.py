@@ -39,6 +39,7 @@ from rheostat.backfill.planning import (
     encode_key,
     next_batch_size,
     progress,
+    range_split,
     same_database,
 )
 
@@ -70,6 +71,7 @@ __all__ = [
     "load_job",
     "next_batch_size",
     "progress",
+    "range_split",
     "row_hashes",
     "row_text",
     "same_database",

@@ -8,6 +8,7 @@ columns: {id: id, title: title, body_length: "length(body)"}   # target column: 
 transform: mypackage.search:enrich                               # optional, per batch
 batch: {size: 1000, target_seconds: 0.5}
 throttle: {max_rows_per_second: 0, replication_lag_seconds: 10, probes: [...]}
+parallel: {workers: 4}                                           # PostgreSQL; 1 on SQLite
 ```
 
 Every problem is an ``InvalidDefinition`` naming the path of the wrong field
@@ -50,9 +51,20 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _QUALIFIED = re.compile(rf"{_IDENTIFIER.pattern}(?:\.{_IDENTIFIER.pattern})?")
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TOP_FIELDS = ("backfill", "source", "target", "columns", "transform", "batch", "throttle")
+_TOP_FIELDS = (
+    "backfill",
+    "source",
+    "target",
+    "columns",
+    "transform",
+    "batch",
+    "throttle",
+    "parallel",
+)
 _PROBE_KINDS = ("sql", "http", "callable")
 
+MAX_WORKERS = 64
+"""More parallel workers than this would only queue on the database's locks and cores."""
 MAX_BATCH_SIZE = 1_000_000
 """More rows than this in one transaction is a typo (and a long lock)."""
 
@@ -123,6 +135,9 @@ class BackfillJob:
     transform: str | None = None
     batch: BatchSettings = field(default_factory=BatchSettings)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+    workers: int = 1
+    """Parallel workers (``parallel.workers``), each claiming key ranges; 1 copies in order.
+    Not part of the fingerprint: it may change between runs."""
 
     @property
     def target_columns(self) -> tuple[str, ...]:
@@ -184,6 +199,7 @@ def job_from_dict(document: Any, environ: Mapping[str, str]) -> BackfillJob:
         transform=transform,
         batch=_batch(body.get("batch"), "batch"),
         throttle=_throttle(body.get("throttle"), "throttle"),
+        workers=_parallel(body.get("parallel"), "parallel"),
     )
 
 
@@ -223,6 +239,8 @@ def job_to_dict(job: BackfillJob) -> dict[str, Any]:
             for probe in throttle.probes
         ],
     }
+    if job.workers != 1:
+        document["parallel"] = {"workers": job.workers}
     return document
 
 
@@ -344,6 +362,14 @@ def _batch(raw: Any, path: str) -> BatchSettings:
     return BatchSettings(
         size=size, target_seconds=target_seconds, min_size=min_size, max_size=max_size
     )
+
+
+def _parallel(raw: Any, path: str) -> int:
+    if raw is None:
+        return 1
+    body = _mapping(raw, path)
+    _known(body, ("workers",), path)
+    return _int(body.get("workers", 1), f"{path}.workers", 1, MAX_WORKERS)
 
 
 def _throttle(raw: Any, path: str) -> ThrottleSettings:

@@ -38,10 +38,10 @@ from rheostat.rollout.model import (
     WaitUntilStage,
 )
 from rheostat.rollout.state import (
+    STAGE_TALLY,
     TERMINAL_PHASES,
     Alert,
     Command,
-    STAGE_TALLY,
     CommandKind,
     Decision,
     Exposure,

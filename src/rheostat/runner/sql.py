@@ -137,21 +137,22 @@ class BatchSql:
         suffix = " DESC" if descending else ""
         return ", ".join(f"{key}{suffix}" for key in self._key(dialect, columns))
 
-    def boundary(self, *, low: bool) -> str:
-        """The key ``:offset`` rows after ``:lo`` on the source (the end of a batch or chunk)."""
+    def boundary(self, *, low: bool, high: bool = False) -> str:
+        """The key ``:offset`` rows after ``:lo`` on the source (the end of a batch or chunk),
+        not past ``:hi`` when ``high`` (the end of a parallel worker's key range)."""
         keys = ", ".join(self._key(self.source_dialect, self.job.source.key))
         return (
             f"SELECT {keys} FROM {self.source_relation} "
-            f"WHERE {self.range_condition('source', low=low, high=False)} "
+            f"WHERE {self.range_condition('source', low=low, high=high)} "
             f"ORDER BY {self.order_by('source')} LIMIT 1 OFFSET :offset"
         )
 
-    def last_key(self, *, low: bool) -> str:
-        """The greatest source key after ``:lo``."""
+    def last_key(self, *, low: bool, high: bool = False) -> str:
+        """The greatest source key after ``:lo`` (and not past ``:hi`` when ``high``)."""
         keys = ", ".join(self._key(self.source_dialect, self.job.source.key))
         return (
             f"SELECT {keys} FROM {self.source_relation} "
-            f"WHERE {self.range_condition('source', low=low, high=False)} "
+            f"WHERE {self.range_condition('source', low=low, high=high)} "
             f"ORDER BY {self.order_by('source', descending=True)} LIMIT 1"
         )
 
