@@ -122,6 +122,9 @@ class ThrottleSettings:
     replication_lag_seconds: float = 0.0
     probes: tuple[Probe, ...] = ()
     pause_seconds: float = 1.0
+    nice_ratio: float = 0.0
+    """After each batch, rest this many times the batch's duration (gh-ost's ``nice-ratio``):
+    0.5 leaves the database a third of the copy's time, 1 half."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,6 +237,7 @@ def job_to_dict(job: BackfillJob) -> dict[str, Any]:
         "max_rows_per_second": throttle.max_rows_per_second,
         "replication_lag_seconds": throttle.replication_lag_seconds,
         "pause_seconds": throttle.pause_seconds,
+        **({"nice_ratio": throttle.nice_ratio} if throttle.nice_ratio else {}),
         "probes": [
             {probe.kind: probe.target, "max": probe.max, "on": probe.on}
             for probe in throttle.probes
@@ -377,7 +381,15 @@ def _throttle(raw: Any, path: str) -> ThrottleSettings:
         return ThrottleSettings()
     body = _mapping(raw, path)
     _known(
-        body, ("max_rows_per_second", "replication_lag_seconds", "probes", "pause_seconds"), path
+        body,
+        (
+            "max_rows_per_second",
+            "replication_lag_seconds",
+            "probes",
+            "pause_seconds",
+            "nice_ratio",
+        ),
+        path,
     )
     probes_raw = body.get("probes") or []
     probes = tuple(
@@ -393,6 +405,7 @@ def _throttle(raw: Any, path: str) -> ThrottleSettings:
         ),
         probes=probes,
         pause_seconds=_number(body.get("pause_seconds", 1.0), f"{path}.pause_seconds", 0.01, 3600),
+        nice_ratio=_number(body.get("nice_ratio", 0), f"{path}.nice_ratio", 0, 100),
     )
 
 

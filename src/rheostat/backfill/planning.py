@@ -31,6 +31,7 @@ __all__ = [
     "decode_key",
     "encode_key",
     "next_batch_size",
+    "nice_wait",
     "progress",
     "range_split",
     "same_database",
@@ -179,6 +180,14 @@ def decide_throttle(settings: ThrottleSettings, reading: ThrottleReading) -> Thr
             waits.append(settings.pause_seconds)
             reasons.append(f"probe {name} read {value:g}, above {maximum:g}")
     return ThrottleDecision(max(waits, default=0.0), tuple(reasons))
+
+
+def nice_wait(settings: ThrottleSettings, batch_seconds: float) -> float:
+    """The rest after a batch that took ``batch_seconds``: ``nice_ratio`` times it (gh-ost's
+    nice-ratio), so the copy holds the database at most ``1 / (1 + nice_ratio)`` of the time,
+    whatever the batch size; below ``MIN_WAIT_SECONDS`` it is no wait."""
+    wait = max(batch_seconds, 0.0) * settings.nice_ratio
+    return wait if wait >= MIN_WAIT_SECONDS else 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

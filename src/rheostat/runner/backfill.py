@@ -68,6 +68,7 @@ from rheostat.backfill import (
     job_fingerprint,
     job_to_dict,
     next_batch_size,
+    nice_wait,
     progress,
     range_split,
     same_database,
@@ -115,7 +116,7 @@ __all__ = [
 
 CHECKPOINT_TABLE = "rheostat_backfill_checkpoints"
 DEFAULT_LEASE_SECONDS = 60.0
-VERIFY_CHUNK_ROWS = 50_000
+VERIFY_CHUNK_ROWS = 100_000
 """Rows per verify chunk by default: a difference is reported (and repaired) to this range."""
 MIRROR_SECONDS = 1.0
 """Progress reaches the store at most this often: the authoritative checkpoint is already
@@ -137,6 +138,12 @@ WHERE i.indrelid = CAST(:table AS regclass) AND i.indisunique AND i.indpred IS N
 LIMIT 1
 """
 """A unique index (the primary key's included) on exactly the key columns, on PostgreSQL."""
+
+_PG_COLUMN_TYPES = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a
+WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 AND NOT a.attisdropped
+"""
+"""The target table's column types, on PostgreSQL."""
 
 _metadata = MetaData()
 CHECKPOINTS = Table(
@@ -319,6 +326,7 @@ class BackfillRunner:
         self._target = self._source if shared else open_engine(job.target.url)
         self.sql = BatchSql(job, self._source.dialect, self._target.dialect)
         self._target_table: Table | None = None
+        self._types: tuple[str, ...] | None = None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -491,6 +499,7 @@ class BackfillRunner:
             batch_started = clock.monotonic()
             last = self._batch(size)
             seconds = clock.monotonic() - batch_started
+            self._rest(seconds, should_stop, last.finished)
             run_rows += last.rows
             run_batches += 1
             next_size, rate = next_batch_size(
@@ -729,6 +738,7 @@ class BackfillRunner:
             began = self._clock.monotonic()
             outcome = self._range_batch(claim, size)
             seconds = self._clock.monotonic() - began
+            self._rest(seconds, should_stop, outcome.finished)
             pace.copied += outcome.rows
             pace.size, pace.rate = next_batch_size(
                 self.job.batch, BatchTiming(size, outcome.rows, seconds), pace.rate
@@ -807,6 +817,16 @@ class BackfillRunner:
             )
             delete_ranges(connection, name)
         return _Outcome(0, decode_key(totals.last_key), True, rows_done, batches)
+
+    def _rest(self, seconds: float, should_stop: Callable[[], bool], finished: bool) -> None:
+        """After a batch, rest ``nice_ratio`` times its duration (sliced: a stop is heard)."""
+        rest = 0.0 if finished else nice_wait(self.job.throttle, seconds)
+        until = self._clock.monotonic() + rest
+        while rest > 0 and not should_stop():
+            left = until - self._clock.monotonic()
+            if left <= 0:
+                break
+            self._clock.sleep(min(left, _IDLE_SLICE_SECONDS))
 
     def _throttle(
         self, run_rows: int, started: float, should_stop: Callable[[], bool]
@@ -1250,7 +1270,7 @@ class BackfillRunner:
             self._prepare_target(create=False)
             # Both sides of each chunk are summed at once, each by its own database, while
             # this thread walks the key space to the next chunk's end.
-            with ThreadPoolExecutor(max_workers=2) as pool:
+            with ThreadPoolExecutor(max_workers=2 * self.job.workers) as pool:
                 pending = [
                     (
                         low,
@@ -1307,7 +1327,8 @@ class BackfillRunner:
         params = key_params(low, high)
         has_low, has_high = low is not None, high is not None
         if self.verify_mode == "database":
-            statement = text(self.sql.checksum(side, low=has_low, high=has_high))
+            types = self._column_types()
+            statement = text(self.sql.checksum(side, low=has_low, high=has_high, types=types))
             with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
                 count, first, second = connection.execute(statement, params).one()
                 connection.rollback()
@@ -1321,6 +1342,22 @@ class BackfillRunner:
             result = sum_rows(tuple(row) for row in connection.execute(statement, params))
             connection.rollback()
         return result
+
+    def _column_types(self) -> tuple[str, ...] | None:
+        """The target columns' types on PostgreSQL (``format_type``), in the columns' order,
+        read once; ``None`` elsewhere (rows are then hashed by their text)."""
+        if self._target.dialect.name != "postgresql":
+            return None
+        if self._types is None:
+            with self._target.connect().execution_options(**{READ_ONLY: True}) as connection:
+                rows = connection.execute(
+                    text(_PG_COLUMN_TYPES),
+                    {"table": quote_name(self._target.dialect, self.job.target.table or "")},
+                ).all()
+                connection.rollback()
+            found = {str(name): str(kind) for name, kind in rows}
+            self._types = tuple(found[column] for column in self.job.target_columns)
+        return self._types
 
     def _repair(self, low: tuple[Any, ...] | None, high: tuple[Any, ...] | None) -> None:
         """Replace the target's rows of ``(low, high]`` by a fresh copy, in one transaction."""

@@ -182,3 +182,12 @@ def test_range_split_gives_each_worker_several_ranges_of_at_least_the_minimum() 
     assert range_split(25_000, 4) == (25_000 // MIN_RANGE_ROWS, 12_500)
     assert range_split(0, 4) == (1, 1)
     assert range_split(5, 8) == (1, 5)
+
+
+def test_the_nice_ratio_rests_in_proportion_to_each_batch() -> None:
+    from rheostat.backfill import ThrottleSettings, nice_wait
+
+    assert nice_wait(ThrottleSettings(), 0.5) == 0.0
+    assert nice_wait(ThrottleSettings(nice_ratio=1.0), 0.5) == 0.5
+    assert nice_wait(ThrottleSettings(nice_ratio=0.5), 0.2) == 0.1
+    assert nice_wait(ThrottleSettings(nice_ratio=0.5), 0.0001) == 0.0
