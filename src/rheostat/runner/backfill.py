@@ -670,7 +670,8 @@ class BackfillRunner:
                 deadline = self._clock.monotonic() + POLL_SECONDS
                 while self._clock.monotonic() < deadline and not should_stop():
                     self._clock.sleep(_IDLE_SLICE_SECONDS / 2)
-                requested = watch.report(0, 0.0, 0, (), poll=True)
+                size = self.job.batch.size
+                requested = watch.report(size, 0.0, size, (), poll=True)
                 if watch.complete:
                     break
                 if should_stop() or requested == "pausing":
