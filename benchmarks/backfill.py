@@ -18,7 +18,8 @@ and then, once, on the largest table (``--oltp``, on by default):
 
 7. **OLTP slowdown**: two client threads run short transactions (a point ``UPDATE`` and a point
    ``SELECT`` on ``bench_oltp``, 10,000 rows, 5 ms think time between transactions) alone,
-   then while a ``rheostat backfill run`` process copies the table, unthrottled and with
+   then while a ``rheostat backfill run`` process copies the table (from its first batch to
+   its end), unthrottled and with
    ``throttle: {nice_ratio: ...}``; the slowdown is the rise of the mean transaction latency
    over the mean of the alone runs before and after (same run, same server).
 
@@ -223,23 +224,25 @@ def _oltp(url: str, store_url: str, rows: int, folder: Path) -> list[dict[str, A
     header = f"{'backfill':>22} {'txn/s':>8} {'mean ms':>8} {'p95 ms':>7} {'slowdown':>9}"
     print(f"{header} {'copy r/s':>10}")
     for throttle in (None, *(({"nice_ratio": ratio}) for ratio in NICE_RATIOS)):
-        before = _workload(url, lambda: _sleep(OLTP_ALONE_SECONDS))
-        copy_seconds: list[float] = []
+        before = _workload(url, _alone)
+        copy_rate: list[float] = []
 
         def copy(
-            settings: dict[str, float] | None = throttle, out: list[float] = copy_seconds
+            recording: threading.Event,
+            settings: dict[str, float] | None = throttle,
+            out: list[float] = copy_rate,
         ) -> None:
-            out.append(_copy_process(url, store_url, folder, settings))
+            out.append(_copy_process(url, store_url, folder, settings, recording))
 
         during = _workload(url, copy)
-        after = _workload(url, lambda: _sleep(OLTP_ALONE_SECONDS))
+        after = _workload(url, _alone)
         alone = (before["mean_ms"] + after["mean_ms"]) / 2
         result = {
             "throttle": throttle or "none",
             "alone_mean_ms": alone,
             "during": during,
             "slowdown": during["mean_ms"] / alone - 1,
-            "copy_rows_per_second": rows / copy_seconds[0],
+            "copy_rows_per_second": copy_rate[0],
         }
         measured.append(result)
         label = "unthrottled" if throttle is None else f"nice_ratio {throttle['nice_ratio']:g}"
@@ -252,14 +255,21 @@ def _oltp(url: str, store_url: str, rows: int, folder: Path) -> list[dict[str, A
     return measured
 
 
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
+def _alone(recording: threading.Event) -> None:
+    recording.set()
+    time.sleep(OLTP_ALONE_SECONDS)
 
 
 def _copy_process(
-    url: str, store_url: str, folder: Path, throttle: dict[str, float] | None
+    url: str,
+    store_url: str,
+    folder: Path,
+    throttle: dict[str, float] | None,
+    recording: threading.Event,
 ) -> float:
-    """A ``rheostat backfill run`` process copying ``bench_source`` from scratch; its seconds."""
+    """A ``rheostat backfill run`` process copying ``bench_source`` from scratch; the OLTP
+    latencies are recorded from its first committed batch to its end (not while the process
+    starts). Returns the run's own rows/s."""
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("TRUNCATE bench_target")
         connection.execute(f"DROP TABLE IF EXISTS {CHECKPOINT_TABLE}")
@@ -269,19 +279,28 @@ def _copy_process(
     job = folder / "oltp-job.json"
     job.write_text(json.dumps(document), encoding="utf-8")
     rheostat = Path(sys.executable).with_name("rheostat")
-    started = time.perf_counter()
-    subprocess.run(  # noqa: S603 - our own command
+    with subprocess.Popen(  # noqa: S603 - our own command
         [str(rheostat), "backfill", "run", str(job), "--json", "--database-url", store_url],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        last: dict[str, Any] = {}
+        for line in process.stdout:
+            last = json.loads(line)
+            recording.set()
+    if process.returncode != 0 or last.get("event") != "result":
+        raise SystemExit(f"the OLTP benchmark's backfill failed: {last}")
+    return float(last["rows_per_second"])
 
 
-def _workload(url: str, meanwhile: Callable[[], None]) -> dict[str, float]:
-    """Run the OLTP threads while ``meanwhile()`` runs; their transactions' rate and latency."""
+def _workload(url: str, meanwhile: Callable[[threading.Event], None]) -> dict[str, float]:
+    """Run the OLTP threads while ``meanwhile(recording)`` runs; the rate and latency of the
+    transactions that ended while ``recording`` was set."""
     stop = threading.Event()
+    recording = threading.Event()
     latencies: list[list[float]] = [[] for _ in range(OLTP_THREADS)]
+    opened: list[float] = []
 
     def client(index: int) -> None:
         rng = random.Random(index)
@@ -296,24 +315,26 @@ def _workload(url: str, meanwhile: Callable[[], None]) -> dict[str, float]:
                     "SELECT payload FROM bench_oltp WHERE id = %s", (rng.randint(1, OLTP_ROWS),)
                 ).fetchone()
                 connection.commit()
-                latencies[index].append(time.perf_counter() - began)
+                if recording.is_set():
+                    if not opened:
+                        opened.append(began)
+                    latencies[index].append(time.perf_counter() - began)
                 time.sleep(OLTP_THINK_SECONDS)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(OLTP_THREADS)]
-    started = time.perf_counter()
     for thread in threads:
         thread.start()
     try:
-        meanwhile()
+        meanwhile(recording)
     finally:
         stop.set()
         for thread in threads:
             thread.join()
-    seconds = time.perf_counter() - started
-    every = sorted(value for values in latencies for value in values)
+    seconds = time.perf_counter() - (opened[0] if opened else time.perf_counter())
+    every = sorted(value for values in latencies for value in values) or [0.0]
     return {
         "transactions": len(every),
-        "per_second": len(every) / seconds,
+        "per_second": len(every) / seconds if seconds > 0 else 0.0,
         "mean_ms": 1000 * statistics.fmean(every),
         "p95_ms": 1000 * every[int(0.95 * (len(every) - 1))],
         "seconds": seconds,
