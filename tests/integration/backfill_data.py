@@ -88,3 +88,11 @@ LOAD_READINGS: list[float] = []
 def load_probe() -> float:
     """A throttle probe (``callable: backfill_data:load_probe``) read from ``LOAD_READINGS``."""
     return LOAD_READINGS.pop(0) if LOAD_READINGS else 0.0
+
+
+def fragile(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A transform (``transform: backfill_data:fragile``) that copies batches of up to 500
+    rows and raises on more: a verify, which reads a whole chunk, cannot run."""
+    if len(rows) > 500:
+        raise ValueError(f"fragile transform: {len(rows)} rows at once")
+    return rows

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from rheostat import service
 from rheostat.cli import app
-from rheostat.rollout import BackfillStage, HoldbackGate, Plan, RampStage
+from rheostat.rollout import BackfillStage, GateLimits, HoldbackGate, Plan, RampStage
 from rheostat.rollout.state import Command, CommandKind, Phase, RunStage
 from rheostat.runner import CHECKPOINT_TABLE
 from rheostat.service import Change, SqlStore, transact
@@ -88,8 +88,10 @@ def _start(store: SqlStore, job: str, *, verify: str = "checksum") -> None:
     )
 
 
-def _controller_once(store_url: str, data: Data) -> str:
-    runner = CliRunner(env={"RHEOSTAT_BACKFILLS_DIR": str(data.backfills), "COLUMNS": "200"})
+def _controller_once(store_url: str, data: Data, env: dict[str, str] | None = None) -> str:
+    runner = CliRunner(
+        env={"RHEOSTAT_BACKFILLS_DIR": str(data.backfills), "COLUMNS": "200", **(env or {})}
+    )
     result = runner.invoke(app, ["controller", "run", "--once", "--database-url", store_url])
     assert result.exit_code == 0, result.output
     return result.output
@@ -105,13 +107,18 @@ def _job(store: SqlStore, name: str) -> BackfillRecord | None:
 
 
 def _passes_until(
-    store_url: str, data: Data, done: Callable[[], bool], *, outputs: list[str] | None = None
+    store_url: str,
+    data: Data,
+    done: Callable[[], bool],
+    *,
+    outputs: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> None:
     """Controller passes until ``done()``, or fail at the deadline."""
     deadline = time.monotonic() + DEADLINE_SECONDS
     while not done():
         assert time.monotonic() < deadline, "the plan did not get there in time"
-        output = _controller_once(store_url, data)
+        output = _controller_once(store_url, data, env)
         if outputs is not None:
             outputs.append(output)
         time.sleep(0.1)
@@ -331,3 +338,52 @@ def test_until_the_job_is_stored_the_stage_waits_for_a_worker(store: SqlStore, d
     assert report is not None
     assert report.run == ()
     assert service.stage_work(look, report) == (RunStage(stage=0),)
+
+
+def test_a_verify_that_raises_is_an_error_counted_by_the_error_limit_not_restarted_forever(
+    store: SqlStore, store_url: str, data: Data
+) -> None:
+    # Given a job whose copy works but whose verify raises (its transform refuses a chunk)
+    text = job_text(data.url, data.url, name="docs-fragile", size=100)
+    text += "transform: backfill_data:fragile\n"
+    (data.backfills / "docs-fragile.yaml").write_text(text, encoding="utf-8")
+    plan = Plan(
+        name="search",
+        flag="hybrid_search",
+        environment=ENV,
+        stages=(BackfillStage(job="docs-fragile"), RampStage(percent=5)),
+        gates=(HoldbackGate(name="errors", metric="http_errors"),),
+        limits=GateLimits(error_limit=2),
+    )
+    transact(store, service.create_environment, ENV, change=Change(actor="setup"))
+    transact(store, service.create_flag, ENV, "hybrid_search", {}, change=Change(actor="setup"))
+    transact(store, service.create_plan, plan, change=Change(actor="alice"))
+    transact(
+        store, service.command_plan, ENV, "search", Command(kind=CommandKind.START, actor="alice")
+    )
+
+    # When the controller's passes run the stage
+    outputs: list[str] = []
+    env = {"PYTHONPATH": str(Path(__file__).parent)}
+    _passes_until(store_url, data, lambda: _settled(store), outputs=outputs, env=env)
+
+    # Then the worker recorded the verify's error as the job's failure
+    job = _job(store, "docs-fragile")
+    assert job is not None
+    assert job.status == "failed"
+    assert (job.error or "").startswith("verify: ")
+    assert job.verify is not None
+    assert "fragile transform" in job.verify["error"]
+    assert job.verify["identical"] is False
+    # and the plan failed at the error limit before any exposure, the error as its reason,
+    # after at most one worker per allowed error (not one per pass)
+    state = _plan(store).state
+    assert state.phase is Phase.FAILED
+    assert state.exposure.percent == 0
+    assert "verify could not run" in (state.message or "")
+    failed = transact(store, service.plan_events, ENV, "search")[-1]
+    assert failed.type == "plan.failed"
+    assert failed.evidence["consecutive_errors"] == 2
+    starts = sum("backfill docs-fragile: worker" in output for output in outputs)
+    assert 1 <= starts <= 2, outputs
+    _copied_exactly(data.url)

@@ -38,7 +38,9 @@ from rheostat.backfill.planning import (
     decode_key,
     encode_key,
     next_batch_size,
+    nice_wait,
     progress,
+    range_split,
     same_database,
 )
 
@@ -69,7 +71,9 @@ __all__ = [
     "job_to_dict",
     "load_job",
     "next_batch_size",
+    "nice_wait",
     "progress",
+    "range_split",
     "row_hashes",
     "row_text",
     "same_database",

@@ -8,6 +8,7 @@ columns: {id: id, title: title, body_length: "length(body)"}   # target column: 
 transform: mypackage.search:enrich                               # optional, per batch
 batch: {size: 1000, target_seconds: 0.5}
 throttle: {max_rows_per_second: 0, replication_lag_seconds: 10, probes: [...]}
+parallel: {workers: 4}                                           # PostgreSQL; 1 on SQLite
 ```
 
 Every problem is an ``InvalidDefinition`` naming the path of the wrong field
@@ -50,9 +51,20 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _QUALIFIED = re.compile(rf"{_IDENTIFIER.pattern}(?:\.{_IDENTIFIER.pattern})?")
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TOP_FIELDS = ("backfill", "source", "target", "columns", "transform", "batch", "throttle")
+_TOP_FIELDS = (
+    "backfill",
+    "source",
+    "target",
+    "columns",
+    "transform",
+    "batch",
+    "throttle",
+    "parallel",
+)
 _PROBE_KINDS = ("sql", "http", "callable")
 
+MAX_WORKERS = 64
+"""More parallel workers than this would only queue on the database's locks and cores."""
 MAX_BATCH_SIZE = 1_000_000
 """More rows than this in one transaction is a typo (and a long lock)."""
 
@@ -110,6 +122,9 @@ class ThrottleSettings:
     replication_lag_seconds: float = 0.0
     probes: tuple[Probe, ...] = ()
     pause_seconds: float = 1.0
+    nice_ratio: float = 0.0
+    """After each batch, rest this many times the batch's duration (gh-ost's ``nice-ratio``):
+    0.5 leaves the database a third of the copy's time, 1 half."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +138,9 @@ class BackfillJob:
     transform: str | None = None
     batch: BatchSettings = field(default_factory=BatchSettings)
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+    workers: int = 1
+    """Parallel workers (``parallel.workers``), each claiming key ranges; 1 copies in order.
+    Not part of the fingerprint: it may change between runs."""
 
     @property
     def target_columns(self) -> tuple[str, ...]:
@@ -184,6 +202,7 @@ def job_from_dict(document: Any, environ: Mapping[str, str]) -> BackfillJob:
         transform=transform,
         batch=_batch(body.get("batch"), "batch"),
         throttle=_throttle(body.get("throttle"), "throttle"),
+        workers=_parallel(body.get("parallel"), "parallel"),
     )
 
 
@@ -218,11 +237,14 @@ def job_to_dict(job: BackfillJob) -> dict[str, Any]:
         "max_rows_per_second": throttle.max_rows_per_second,
         "replication_lag_seconds": throttle.replication_lag_seconds,
         "pause_seconds": throttle.pause_seconds,
+        **({"nice_ratio": throttle.nice_ratio} if throttle.nice_ratio else {}),
         "probes": [
             {probe.kind: probe.target, "max": probe.max, "on": probe.on}
             for probe in throttle.probes
         ],
     }
+    if job.workers != 1:
+        document["parallel"] = {"workers": job.workers}
     return document
 
 
@@ -346,12 +368,28 @@ def _batch(raw: Any, path: str) -> BatchSettings:
     )
 
 
+def _parallel(raw: Any, path: str) -> int:
+    if raw is None:
+        return 1
+    body = _mapping(raw, path)
+    _known(body, ("workers",), path)
+    return _int(body.get("workers", 1), f"{path}.workers", 1, MAX_WORKERS)
+
+
 def _throttle(raw: Any, path: str) -> ThrottleSettings:
     if raw is None:
         return ThrottleSettings()
     body = _mapping(raw, path)
     _known(
-        body, ("max_rows_per_second", "replication_lag_seconds", "probes", "pause_seconds"), path
+        body,
+        (
+            "max_rows_per_second",
+            "replication_lag_seconds",
+            "probes",
+            "pause_seconds",
+            "nice_ratio",
+        ),
+        path,
     )
     probes_raw = body.get("probes") or []
     probes = tuple(
@@ -367,6 +405,7 @@ def _throttle(raw: Any, path: str) -> ThrottleSettings:
         ),
         probes=probes,
         pause_seconds=_number(body.get("pause_seconds", 1.0), f"{path}.pause_seconds", 0.01, 3600),
+        nice_ratio=_number(body.get("nice_ratio", 0), f"{path}.nice_ratio", 0, 100),
     )
 
 

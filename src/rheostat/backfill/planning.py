@@ -31,7 +31,9 @@ __all__ = [
     "decode_key",
     "encode_key",
     "next_batch_size",
+    "nice_wait",
     "progress",
+    "range_split",
     "same_database",
 ]
 
@@ -44,6 +46,11 @@ PANIC_FACTOR = 5.0
 """A batch that took this many times its target shrinks the next one to a tenth (as Spirit)."""
 MIN_WAIT_SECONDS = 0.001
 """A shorter wait for the rows/s limit is no wait (a clock may not even be able to show it)."""
+RANGES_PER_WORKER = 4
+"""Key ranges per parallel worker: a worker that finishes early takes another range, so one
+slow range does not leave the others idle (Spirit's chunker hands out chunks the same way)."""
+MIN_RANGE_ROWS = 10_000
+"""Fewer rows than this in a range would cost more in claims than it saves."""
 SMOOTHING = 0.5
 """Weight of the newest rate in the running rate (exponential moving average, as pt-osc)."""
 
@@ -175,6 +182,14 @@ def decide_throttle(settings: ThrottleSettings, reading: ThrottleReading) -> Thr
     return ThrottleDecision(max(waits, default=0.0), tuple(reasons))
 
 
+def nice_wait(settings: ThrottleSettings, batch_seconds: float) -> float:
+    """The rest after a batch that took ``batch_seconds``: ``nice_ratio`` times it (gh-ost's
+    nice-ratio), so the copy holds the database at most ``1 / (1 + nice_ratio)`` of the time,
+    whatever the batch size; below ``MIN_WAIT_SECONDS`` it is no wait."""
+    wait = max(batch_seconds, 0.0) * settings.nice_ratio
+    return wait if wait >= MIN_WAIT_SECONDS else 0.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Progress:
     """How far a job is: rows done of the estimated total, the rate and the time left."""
@@ -258,3 +273,16 @@ def _decode_value(item: Any) -> Any:
         "bytes": base64.b64decode,
     }
     return decoders[kind](text)
+
+
+def range_split(rows: int, workers: int) -> tuple[int, int]:
+    """How to split ``rows`` remaining source rows for ``workers`` parallel workers:
+    ``(ranges, rows per range)``. ``RANGES_PER_WORKER`` ranges per worker, each of at least
+    ``MIN_RANGE_ROWS`` rows (and at least one range); the last range has no upper end, so
+    rows added past the end meanwhile are copied too."""
+    if workers < 1:
+        raise InvalidDefinition("parallel.workers", f"must be at least 1, got {workers}")
+    rows = max(rows, 0)
+    ranges = max(1, min(workers * RANGES_PER_WORKER, rows // MIN_RANGE_ROWS))
+    per_range = max(1, math.ceil(rows / ranges)) if rows else 1
+    return ranges, per_range

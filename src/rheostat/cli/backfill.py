@@ -54,6 +54,17 @@ JobArgument = Annotated[
         metavar="JOB.yaml", help="Backfill job file (YAML or JSON).", show_default=False
     ),
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Parallel workers claiming key ranges (PostgreSQL; default: the job's "
+        "parallel.workers, else 1).",
+        show_default=False,
+    ),
+]
 RestartOption = Annotated[
     bool,
     typer.Option(
@@ -90,7 +101,7 @@ def dry_run(job: JobArgument, as_json: JsonOption = False) -> None:
 
 
 @app.command("run")
-def run(
+def run(  # noqa: PLR0913  # its options
     job: JobArgument,
     restart: RestartOption = False,
     then_verify: Annotated[
@@ -100,6 +111,7 @@ def run(
             help="Once the copy is complete, verify it (exit 1 unless zero differences).",
         ),
     ] = False,
+    workers: WorkersOption = None,
     as_json: JsonOption = False,
     actor: ActorOption = None,
     database_url: DatabaseUrlOption = DEFAULT_DATABASE_URL,
@@ -113,18 +125,28 @@ def run(
         actor=actor,
         url=database_url,
         then_verify=then_verify,
+        workers=workers,
     )
 
 
 @app.command("resume")
 def resume(
     job: JobArgument,
+    workers: WorkersOption = None,
     as_json: JsonOption = False,
     actor: ActorOption = None,
     database_url: DatabaseUrlOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Continue from the checkpoint (refused when there is none, or the job file changed)."""
-    _copy(job, restart=False, resume=True, as_json=as_json, actor=actor, url=database_url)
+    _copy(
+        job,
+        restart=False,
+        resume=True,
+        as_json=as_json,
+        actor=actor,
+        url=database_url,
+        workers=workers,
+    )
 
 
 @app.command("pause")
@@ -195,6 +217,7 @@ def _copy(  # noqa: PLR0913  # the options of `run`
     actor: str | None,
     url: str,
     then_verify: bool = False,
+    workers: int | None = None,
 ) -> None:
     job = _job(path)
     verified: dict[str, Any] | None = None
@@ -206,12 +229,20 @@ def _copy(  # noqa: PLR0913  # the options of `run`
     ):
         if as_json:
             result = runner.run(
-                restart=restart, resume=resume, should_stop=stop.is_set, on_batch=_json_line
+                restart=restart,
+                resume=resume,
+                should_stop=stop.is_set,
+                on_batch=_json_line,
+                workers=workers,
             )
         else:
             result = _with_progress_bar(
                 lambda on_batch: runner.run(
-                    restart=restart, resume=resume, should_stop=stop.is_set, on_batch=on_batch
+                    restart=restart,
+                    resume=resume,
+                    should_stop=stop.is_set,
+                    on_batch=on_batch,
+                    workers=workers,
                 ),
                 job.name,
             )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rheostat.rollout.model import Gate, GateMode, NoDataPolicy, OnFailure
-from rheostat.rollout.state import Alert, GateTally, KillFlag, Observations
+from rheostat.rollout.state import STAGE_TALLY, Alert, GateTally, KillFlag, Observations
 from rheostat.rollout.stopping import pause_plan, start_rollback
 from rheostat.rollout.tick import Tick, iso
 from rheostat.rollout.verdicts import GateVerdict, Verdict
@@ -30,7 +30,8 @@ def judge_gates(tick: Tick, observations: Observations) -> bool:
         gate.name: _count(tick.state.tallies.get(gate.name, GateTally()), looks, gate, tick.now)
         for gate in plan.gates
     }
-    tick.move(tallies=tallies)
+    kept = {name: tally for name, tally in tick.state.tallies.items() if name == STAGE_TALLY}
+    tick.move(tallies={**kept, **tallies})
     for gate in sorted(plan.gates, key=_severity_order):
         failure = _failure(gate, tallies[gate.name], looks.get(gate.name), tick)
         if failure is not None and _act_on_failure(tick, gate, failure):

@@ -38,12 +38,14 @@ from rheostat.rollout.model import (
     WaitUntilStage,
 )
 from rheostat.rollout.state import (
+    STAGE_TALLY,
     TERMINAL_PHASES,
     Alert,
     Command,
     CommandKind,
     Decision,
     Exposure,
+    GateTally,
     Observations,
     Phase,
     PlanState,
@@ -259,14 +261,40 @@ def _run_stage(tick: Tick, outcome: GateVerdict | None) -> None:
         return
     if outcome.verdict is Verdict.PASS:
         _next_stage(tick, outcome.message or "passed", dict(outcome.evidence))
-    elif outcome.verdict in (Verdict.FAIL, Verdict.ERROR):
+    elif outcome.verdict is Verdict.FAIL:
         _fail_stage(tick, outcome)
+    elif outcome.verdict is Verdict.ERROR:
+        _stage_error(tick, outcome)
     else:
         _hold(
             tick,
             outcome.message or "the stage's outcome is not known yet",
             active_at=_active_at(outcome),
         )
+
+
+def _stage_error(tick: Tick, outcome: GateVerdict) -> None:
+    """A stage whose work could not run (a backfill's verify that raised): counted like a
+    gate's errors, and the stage fails at the plan's ``error_limit`` error looks. Until then
+    it holds (its work may be run again: a transient error heals). Inconclusive looks in
+    between (the work running again) do not reset the count; the stage's end does."""
+    state = tick.state
+    errors = state.tallies.get(STAGE_TALLY, GateTally()).consecutive_errors + 1
+    limit = state.plan.limits.error_limit
+    if errors >= limit:
+        evidence = {**outcome.evidence, "consecutive_errors": errors, "error_limit": limit}
+        _fail_stage(
+            tick,
+            GateVerdict(
+                gate=outcome.gate,
+                verdict=outcome.verdict,
+                message=outcome.message,
+                evidence=evidence,
+            ),
+        )
+        return
+    tick.move(tallies={**state.tallies, STAGE_TALLY: GateTally(consecutive_errors=errors)})
+    _hold(tick, f"{outcome.message} (error {errors} of {limit})")
 
 
 def _active_at(outcome: GateVerdict) -> datetime | None:

@@ -17,6 +17,7 @@ from rheostat.rollout.model import Plan
 from rheostat.rollout.verdicts import GateVerdict
 
 __all__ = [
+    "STAGE_TALLY",
     "TERMINAL_PHASES",
     "Action",
     "Alert",
@@ -83,6 +84,11 @@ class GateTally:
     consecutive_errors: int = 0
     no_data_since: datetime | None = None
     warned: bool = False
+
+
+STAGE_TALLY = "@stage"
+"""The ``tallies`` key of a check or backfill stage's own error count (not a gate's name:
+gate names cannot start with ``@``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

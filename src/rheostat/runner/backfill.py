@@ -19,13 +19,14 @@ pages, the API, ``pause``) and renews its lease on the job.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -67,7 +68,9 @@ from rheostat.backfill import (
     job_fingerprint,
     job_to_dict,
     next_batch_size,
+    nice_wait,
     progress,
+    range_split,
     same_database,
     sum_rows,
 )
@@ -80,11 +83,23 @@ from rheostat.errors import (
     StorageError,
     ValidationError,
 )
+from rheostat.runner.parallel import WorkerPool
 from rheostat.runner.probes import read_probes, replication_lag, resolve
+from rheostat.runner.ranges import (
+    RANGE_CHECKPOINTS,
+    RANGES,
+    RangeClaim,
+    RangeTotals,
+    claim_range,
+    delete_ranges,
+    range_tables,
+    range_totals,
+)
 from rheostat.runner.sql import (
     READ_ONLY,
     SERVER_HASH_DIALECTS,
     BatchSql,
+    column_types,
     key_params,
     open_engine,
     quote_name,
@@ -102,7 +117,7 @@ __all__ = [
 
 CHECKPOINT_TABLE = "rheostat_backfill_checkpoints"
 DEFAULT_LEASE_SECONDS = 60.0
-VERIFY_CHUNK_ROWS = 50_000
+VERIFY_CHUNK_ROWS = 100_000
 """Rows per verify chunk by default: a difference is reported (and repaired) to this range."""
 MIRROR_SECONDS = 1.0
 """Progress reaches the store at most this often: the authoritative checkpoint is already
@@ -110,6 +125,10 @@ committed with each batch, and one store transaction per batch would cost more t
 batch itself on small batches (an fsync each, on SQLite)."""
 _MAX_STORED_DIFFERENCES = 100
 _IDLE_SLICE_SECONDS = 0.2
+POLL_SECONDS = 0.5
+"""How often a parallel run's coordinator sums its ranges (progress, the store, its workers)."""
+CRASHES_PER_WORKER = 3
+"""A parallel run fails once its workers died this many times each, on average."""
 
 _PG_UNIQUE_KEY = """
 SELECT 1 FROM pg_index AS i
@@ -120,6 +139,7 @@ WHERE i.indrelid = CAST(:table AS regclass) AND i.indisunique AND i.indpred IS N
 LIMIT 1
 """
 """A unique index (the primary key's included) on exactly the key columns, on PostgreSQL."""
+
 
 _metadata = MetaData()
 CHECKPOINTS = Table(
@@ -159,6 +179,8 @@ class BatchReport:
     last_key: str | None
     finished: bool
     throttled: tuple[str, ...] = ()
+    workers: tuple[int, ...] = ()
+    """The process ids of a parallel run's workers (empty: this process copies)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -237,6 +259,16 @@ class _Outcome:
 
 
 @dataclass(slots=True)
+class _Pace:
+    """A worker's batch size, running rate and rows copied, carried from range to range."""
+
+    size: int
+    started: float
+    rate: float | None = None
+    copied: int = 0
+
+
+@dataclass(slots=True)
 class _Checkpoint:
     last_key: str | None
     rows_done: int
@@ -290,6 +322,7 @@ class BackfillRunner:
         self._target = self._source if shared else open_engine(job.target.url)
         self.sql = BatchSql(job, self._source.dialect, self._target.dialect)
         self._target_table: Table | None = None
+        self._types: tuple[str, ...] | None = None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -383,6 +416,7 @@ class BackfillRunner:
         resume: bool = False,
         should_stop: Callable[[], bool] = lambda: False,
         on_batch: Callable[[BatchReport], None] | None = None,
+        workers: int | None = None,
     ) -> RunResult:
         """Copy until done, or until ``should_stop()`` says so between batches.
 
@@ -390,21 +424,31 @@ class BackfillRunner:
             restart: forget the checkpoint and start from the first key (rows already in the
                 target are overwritten, never duplicated).
             resume: require an existing checkpoint (``NotFound`` otherwise).
+            workers: parallel workers (default: the job's ``parallel.workers``). Above 1, the
+                keys after the checkpoint are split into ranges that worker processes claim
+                with ``SKIP LOCKED`` (PostgreSQL only); a run that finds ranges left by an
+                earlier parallel run goes on with them, whatever its number of workers.
 
         Raises:
             ValidationError: the checkpoint was made by a job with another source, key,
                 columns or transform (it is refused, never silently restarted).
+            ConfigurationError: more than one worker on a database without ``SKIP LOCKED``.
             Conflict: another worker holds the job's lease.
             StorageError: a database failed; the batch in flight was rolled back.
         """
+        count = self._workers(workers)
         with _storage_errors():
             self._prepare_target(create=True)
             checkpoint = self._open_checkpoint(restart=restart, resume=resume)
+            ranged = not checkpoint.finished and (count > 1 or self._totals().ranges > 0)
         self._claim(restart=restart)
         status, error = "failed", None
         try:
             with _storage_errors():
-                result = self._loop(checkpoint, should_stop, on_batch)
+                if ranged:
+                    result = self._ranged_loop(checkpoint, count, should_stop, on_batch)
+                else:
+                    result = self._loop(checkpoint, should_stop, on_batch)
             status = result.status
             return result
         except RheostatError as failure:
@@ -451,6 +495,7 @@ class BackfillRunner:
             batch_started = clock.monotonic()
             last = self._batch(size)
             seconds = clock.monotonic() - batch_started
+            self._rest(seconds, should_stop, last.finished)
             run_rows += last.rows
             run_batches += 1
             next_size, rate = next_batch_size(
@@ -477,6 +522,308 @@ class BackfillRunner:
             rows_per_second=run_rows / elapsed if elapsed > 0 else 0.0,
             last_key=encode_key(last.last_key),
         )
+
+    # -- parallel: key ranges -------------------------------------------------------------
+    def _workers(self, workers: int | None) -> int:
+        count = self.job.workers if workers is None else workers
+        if count < 1:
+            raise ValidationError(f"backfill {self.job.name!r}: workers must be at least 1")
+        if count > 1 and self._target.dialect.name != "postgresql":
+            raise ConfigurationError(
+                f"backfill {self.job.name!r}: {count} parallel workers need PostgreSQL "
+                f"(they claim key ranges with SKIP LOCKED); {self._target.dialect.name} "
+                "takes one writer at a time: run with --workers 1",
+                details={"path": "parallel.workers", "workers": count},
+            )
+        if count > 1 and self._transform is not None and self.job.transform is None:
+            raise ConfigurationError(
+                "parallel workers run the job's transform by its import path; "
+                "this runner was given a function instead",
+                details={"path": "transform"},
+            )
+        return count
+
+    def _totals(self) -> RangeTotals:
+        with self._target.connect().execution_options(**{READ_ONLY: True}) as connection:
+            totals = range_totals(connection, self.job.name)
+            connection.rollback()
+        return totals
+
+    def _split(self, checkpoint: _Checkpoint, rows_total: int, workers: int) -> None:
+        """Split the keys after the checkpoint into ranges, unless an earlier run did: each
+        of about the same number of source rows (found on the key's index, so composite keys
+        split too), the last one open-ended."""
+        name = self.job.name
+        with self._target.begin() as connection:
+            connection.execute(
+                select(CHECKPOINTS.c.job).where(CHECKPOINTS.c.job == name).with_for_update()
+            ).one()
+            if range_totals(connection, name).ranges > 0:
+                return
+            count, per_range = range_split(rows_total - checkpoint.rows_done, workers)
+            low = decode_key(checkpoint.last_key)
+            bounds: list[tuple[Any, ...] | None] = [low]
+            with self._source.connect().execution_options(**{READ_ONLY: True}) as source:
+                for _ in range(count - 1):
+                    high = self._boundary(source, bounds[-1], per_range)
+                    if high is None:
+                        break
+                    bounds.append(high)
+                source.rollback()
+            bounds.append(None)
+            now = self._clock.now().isoformat()
+            for number, (start, end) in enumerate(itertools.pairwise(bounds)):
+                connection.execute(
+                    insert(RANGES).values(
+                        job=name,
+                        range_no=number,
+                        low_key=encode_key(start),
+                        high_key=encode_key(end),
+                    )
+                )
+                connection.execute(
+                    insert(RANGE_CHECKPOINTS).values(
+                        job=name,
+                        range_no=number,
+                        last_key=encode_key(start),
+                        rows_done=0,
+                        batches=0,
+                        batch_size=self.job.batch.size,
+                        finished=False,
+                        worker=None,
+                        updated_at=now,
+                    )
+                )
+
+    def _ranged_loop(
+        self,
+        checkpoint: _Checkpoint,
+        workers: int,
+        should_stop: Callable[[], bool],
+        on_batch: Callable[[BatchReport], None] | None,
+    ) -> RunResult:
+        clock = self._clock
+        started = clock.monotonic()
+        rows_total = self._count_source()
+        self._split(checkpoint, rows_total, workers)
+        before = self._totals()
+        watch = _RangeWatch(self, checkpoint, before, rows_total, started, on_batch)
+        if workers == 1:
+            status = self._work_here(watch, should_stop)
+        else:
+            status = self._work_in_processes(watch, workers, should_stop)
+        self._flush_mirror()
+        final = self._fold()
+        if status == "completed" and not final.finished:
+            status = "stopped"
+        elapsed = clock.monotonic() - started
+        copied = final.rows_done - checkpoint.rows_done - before.rows_done
+        return RunResult(
+            name=self.job.name,
+            status=status,
+            rows_done=final.rows_done,
+            rows_total=rows_total,
+            rows_copied=copied,
+            batches=final.batches - checkpoint.batches - before.batches,
+            seconds=elapsed,
+            rows_per_second=copied / elapsed if elapsed > 0 else 0.0,
+            last_key=encode_key(final.last_key),
+        )
+
+    def _work_here(self, watch: _RangeWatch, should_stop: Callable[[], bool]) -> str:
+        """One worker, in this process: claim ranges until none is left."""
+        paused = False
+
+        def stopping() -> bool:
+            return paused or should_stop()
+
+        def batch_done(size: int, seconds: float, next_size: int, reasons: tuple[str, ...]) -> None:
+            nonlocal paused
+            paused = watch.report(size, seconds, next_size, reasons) == "pausing" or paused
+
+        self.work_ranges(should_stop=stopping, on_batch=batch_done)
+        if paused:
+            return "paused"
+        return "stopped" if should_stop() else "completed"
+
+    def _work_in_processes(
+        self, watch: _RangeWatch, workers: int, should_stop: Callable[[], bool]
+    ) -> str:
+        """``workers`` worker processes claim the ranges; this one watches them, mirrors the
+        progress, replaces a worker that died, and stops them all when asked to."""
+        document = job_to_dict(self.job)
+        document["source"]["url"] = self.job.source.url
+        document["target"]["url"] = self.job.target.url
+        document.pop("parallel", None)
+        limit = self.job.throttle.max_rows_per_second
+        document["throttle"]["max_rows_per_second"] = limit / workers  # the limit is shared
+        pool = WorkerPool(document, workers, max_crashes=CRASHES_PER_WORKER * workers)
+        status = "completed"
+        try:
+            pool.fill()
+            watch.pids = pool.pids
+            while True:
+                deadline = self._clock.monotonic() + POLL_SECONDS
+                while self._clock.monotonic() < deadline and not should_stop():
+                    self._clock.sleep(_IDLE_SLICE_SECONDS / 2)
+                size = self.job.batch.size
+                requested = watch.report(size, 0.0, size, (), poll=True)
+                if watch.complete:
+                    break
+                if should_stop() or requested == "pausing":
+                    status = "paused" if requested == "pausing" else "stopped"
+                    break
+                if not pool.reap():
+                    raise StorageError(
+                        f"backfill {self.job.name!r}: parallel workers failed {pool.crashes} "
+                        f"times (last exit status {pool.last_exit}); see their errors above",
+                        details={"backfill": self.job.name, "crashes": pool.crashes},
+                    )
+                pool.fill()  # a worker that died is replaced; its range is taken over
+                watch.pids = pool.pids
+        finally:
+            pool.stop()
+        return status
+
+    def work_ranges(
+        self,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_batch: Callable[[int, float, int, tuple[str, ...]], None] | None = None,
+    ) -> int:
+        """Be one parallel worker: claim the next free range, copy it batch by batch (each
+        batch moves the range's checkpoint in its own transaction), and again, until every
+        range is copied or ``should_stop()``; wait while the only ranges left are held by
+        other workers (one that dies releases its claim). Returns the rows copied.
+
+        Raises:
+            ValidationError: the job's checkpoint was made by another definition.
+        """
+        with _storage_errors():
+            self._prepare_target(create=True)
+            self._check_fingerprint()
+            locking = self._target.dialect.name == "postgresql"
+            pace = _Pace(self.job.batch.size, self._clock.monotonic())
+            while not should_stop():
+                with self._target.connect() as claiming:
+                    claiming.begin()
+                    claim = claim_range(claiming, self.job.name, lock=locking)
+                    if not locking or claim is None:
+                        claiming.rollback()  # one worker holds nothing; or nothing to hold
+                    if claim is None:
+                        totals = self._totals()
+                        if totals.finished == totals.ranges:
+                            break
+                        self._clock.sleep(_IDLE_SLICE_SECONDS)  # the rest are held
+                        continue
+                    self._copy_range(claim, pace, should_stop, on_batch)
+                    claiming.rollback()  # releases the claim
+        return pace.copied
+
+    def _copy_range(
+        self,
+        claim: RangeClaim,
+        pace: _Pace,
+        should_stop: Callable[[], bool],
+        on_batch: Callable[[int, float, int, tuple[str, ...]], None] | None,
+    ) -> None:
+        while not should_stop():
+            reasons = self._throttle(pace.copied, pace.started, should_stop)
+            if should_stop():
+                return
+            size = pace.size
+            began = self._clock.monotonic()
+            outcome = self._range_batch(claim, size)
+            seconds = self._clock.monotonic() - began
+            self._rest(seconds, should_stop, outcome.finished)
+            pace.copied += outcome.rows
+            pace.size, pace.rate = next_batch_size(
+                self.job.batch, BatchTiming(size, outcome.rows, seconds), pace.rate
+            )
+            if on_batch is not None:
+                on_batch(size, seconds, pace.size, reasons)
+            if outcome.finished:
+                return
+
+    def _check_fingerprint(self) -> None:
+        with self._target.connect().execution_options(**{READ_ONLY: True}) as connection:
+            found = connection.execute(
+                select(CHECKPOINTS.c.fingerprint).where(CHECKPOINTS.c.job == self.job.name)
+            ).scalar()
+            connection.rollback()
+        if found is not None and found != self.fingerprint:
+            raise ValidationError(
+                f"backfill {self.job.name!r}: the checkpoint in the target database was made "
+                "by another definition of this job; its ranges cannot be continued",
+                details={"backfill": self.job.name},
+            )
+
+    def _range_batch(self, claim: RangeClaim, size: int) -> _Outcome:
+        """One batch of a claimed range, its checkpoint moved in the same transaction."""
+        checkpoints = RANGE_CHECKPOINTS.c
+        mine = (checkpoints.job == self.job.name) & (checkpoints.range_no == claim.range_no)
+        with self._target.begin() as connection:
+            row = connection.execute(
+                select(RANGE_CHECKPOINTS).where(mine).with_for_update()
+            ).first()
+            if row is None:
+                raise Conflict(f"backfill {self.job.name!r}: its key ranges changed under it")
+            if row.finished:
+                return _Outcome(0, decode_key(row.last_key), True, row.rows_done, row.batches)
+            outcome = self._copy(connection, decode_key(row.last_key), size, claim.high)
+            outcome.rows_done = row.rows_done + outcome.rows
+            outcome.batches = row.batches + 1
+            connection.execute(
+                update(RANGE_CHECKPOINTS)
+                .where(mine)
+                .values(
+                    last_key=encode_key(outcome.last_key),
+                    rows_done=outcome.rows_done,
+                    batches=outcome.batches,
+                    batch_size=size,
+                    finished=outcome.finished,
+                    worker=self.worker,
+                    updated_at=self._clock.now().isoformat(),
+                )
+            )
+        return outcome
+
+    def _fold(self) -> _Outcome:
+        """The job's totals; once every range is copied, fold them into the job's checkpoint
+        (finished) and forget the ranges, in one transaction."""
+        name = self.job.name
+        with self._target.begin() as connection:
+            row = connection.execute(
+                select(CHECKPOINTS).where(CHECKPOINTS.c.job == name).with_for_update()
+            ).one()
+            totals = range_totals(connection, name)
+            rows_done = row.rows_done + totals.rows_done
+            batches = row.batches + totals.batches
+            if not totals.complete:
+                return _Outcome(0, decode_key(row.last_key), row.finished, rows_done, batches)
+            connection.execute(
+                update(CHECKPOINTS)
+                .where(CHECKPOINTS.c.job == name)
+                .values(
+                    last_key=totals.last_key,
+                    rows_done=rows_done,
+                    batches=batches,
+                    finished=True,
+                    updated_at=self._clock.now().isoformat(),
+                )
+            )
+            delete_ranges(connection, name)
+        return _Outcome(0, decode_key(totals.last_key), True, rows_done, batches)
+
+    def _rest(self, seconds: float, should_stop: Callable[[], bool], finished: bool) -> None:
+        """After a batch, rest ``nice_ratio`` times its duration (sliced: a stop is heard)."""
+        rest = 0.0 if finished else nice_wait(self.job.throttle, seconds)
+        until = self._clock.monotonic() + rest
+        while rest > 0 and not should_stop():
+            left = until - self._clock.monotonic()
+            if left <= 0:
+                break
+            self._clock.sleep(min(left, _IDLE_SLICE_SECONDS))
 
     def _throttle(
         self, run_rows: int, started: float, should_stop: Callable[[], bool]
@@ -528,17 +875,25 @@ class BackfillRunner:
             )
         return outcome
 
-    def _copy(self, connection: Connection, last: tuple[Any, ...] | None, size: int) -> _Outcome:
-        """Copy the ``size`` rows after ``last`` inside ``connection``'s transaction."""
+    def _copy(
+        self,
+        connection: Connection,
+        last: tuple[Any, ...] | None,
+        size: int,
+        end: tuple[Any, ...] | None = None,
+    ) -> _Outcome:
+        """Copy the ``size`` rows after ``last`` (and not past ``end``, a parallel worker's
+        range end; ``None``: the end of the table) inside ``connection``'s transaction."""
         sql = self.sql
         if self.strategy is Strategy.SERVER_SIDE:
-            high = self._boundary(connection, last, size)
+            high = self._boundary(connection, last, size, end)
             if high is None:
                 final = connection.execute(
-                    text(sql.last_key(low=last is not None)), key_params(last, None)
+                    text(sql.last_key(low=last is not None, high=end is not None)),
+                    key_params(last, end),
                 ).first()
                 if final is None:
-                    return _Outcome(0, last, True)
+                    return _Outcome(0, last if end is None else end, True)
                 high_key: tuple[Any, ...] = tuple(final)
             else:
                 high_key = high
@@ -560,9 +915,9 @@ class BackfillRunner:
                 ),
             )
             return _Outcome(max(copied, 0), high_key, high is None)
-        rows, read, new_last = self._read(connection, last, None, limit=size)
+        rows, read, new_last = self._read(connection, last, end, limit=size)
         if new_last is None:
-            return _Outcome(0, last, True)
+            return _Outcome(0, last if end is None else end, True)
         # the key and the count are the source's: a transform may drop or reorder rows
         self._write(connection, rows, last, new_last)
         return _Outcome(read, new_last, read < size)
@@ -595,11 +950,15 @@ class BackfillRunner:
             return upsert()
 
     def _boundary(
-        self, connection: Connection, low: tuple[Any, ...] | None, rows: int
+        self,
+        connection: Connection,
+        low: tuple[Any, ...] | None,
+        rows: int,
+        end: tuple[Any, ...] | None = None,
     ) -> tuple[Any, ...] | None:
         found = connection.execute(
-            text(self.sql.boundary(low=low is not None)),
-            {**key_params(low, None), "offset": rows - 1},
+            text(self.sql.boundary(low=low is not None, high=end is not None)),
+            {**key_params(low, end), "offset": rows - 1},
         ).first()
         return None if found is None else tuple(found)
 
@@ -710,9 +1069,14 @@ class BackfillRunner:
             )
         if create:
             try:
-                _metadata.create_all(self._target, tables=[CHECKPOINTS], checkfirst=True)
-            except SQLAlchemyError:  # another worker created it at the same moment
-                _metadata.create_all(self._target, tables=[CHECKPOINTS], checkfirst=True)
+                self._create_tables()
+            except SQLAlchemyError:  # another worker created them at the same moment
+                self._create_tables()
+
+    def _create_tables(self) -> None:
+        _metadata.create_all(self._target, tables=[CHECKPOINTS], checkfirst=True)
+        tables = range_tables()
+        tables[0].metadata.create_all(self._target, tables=tables, checkfirst=True)
 
     def _reflect(self, connection: Connection | None = None) -> Table:
         table_name = self.job.target.table or ""
@@ -796,6 +1160,7 @@ class BackfillRunner:
         with self._target.begin() as connection:
             if restart:
                 connection.execute(CHECKPOINTS.delete().where(CHECKPOINTS.c.job == name))
+                delete_ranges(connection, name)
             row = connection.execute(
                 select(CHECKPOINTS).where(CHECKPOINTS.c.job == name).with_for_update()
             ).first()
@@ -861,12 +1226,48 @@ class BackfillRunner:
         ``python`` mode (a transform, or two kinds of database) reads the rows and hashes
         them the same way on both sides.
         """
+        try:
+            outcome = self._verify(repair=repair, chunk_rows=chunk_rows, on_chunk=on_chunk)
+        except Exception as failure:
+            # Not a difference: the verify could not run. Recorded as the job's failure, so a
+            # release plan's stage reports an error instead of starting it again and again.
+            message = failure.message if isinstance(failure, RheostatError) else repr(failure)
+            if self._store is not None:
+                self._register(restart=False)
+                self._call_store(
+                    service.record_backfill_verify_error,
+                    self.job.name,
+                    error=message,
+                    change=self._change("verify"),
+                )
+            raise
+        if self._store is not None:
+            self._register(restart=False)
+            stored = outcome.to_dict()
+            for part in (stored, stored.get("after_repair") or {}):
+                if "differences" in part:
+                    part["differences"] = part["differences"][:_MAX_STORED_DIFFERENCES]
+            self._call_store(
+                service.record_backfill_verify,
+                self.job.name,
+                report=stored,
+                change=self._change("verify"),
+            )
+        return outcome
+
+    def _verify(
+        self,
+        *,
+        repair: bool,
+        chunk_rows: int | None,
+        on_chunk: Callable[[int], None] | None,
+    ) -> VerifyOutcome:
         rows = chunk_rows or VERIFY_CHUNK_ROWS
         with _storage_errors():
             self._prepare_target(create=False)
             # Both sides of each chunk are summed at once, each by its own database, while
             # this thread walks the key space to the next chunk's end.
-            with ThreadPoolExecutor(max_workers=2) as pool:
+            with ThreadPoolExecutor(max_workers=2 * self.job.workers) as pool:
                 pending = [
                     (
                         low,
@@ -900,18 +1301,6 @@ class BackfillRunner:
                     repaired=len(differing),
                     after_repair=compare_chunks(again),
                 )
-        if self._store is not None:
-            self._register(restart=False)
-            stored = outcome.to_dict()
-            for part in (stored, stored.get("after_repair") or {}):
-                if "differences" in part:
-                    part["differences"] = part["differences"][:_MAX_STORED_DIFFERENCES]
-            self._call_store(
-                service.record_backfill_verify,
-                self.job.name,
-                report=stored,
-                change=self._change("verify"),
-            )
         return outcome
 
     def _chunks(self, rows: int) -> Iterator[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]]:
@@ -935,7 +1324,8 @@ class BackfillRunner:
         params = key_params(low, high)
         has_low, has_high = low is not None, high is not None
         if self.verify_mode == "database":
-            statement = text(self.sql.checksum(side, low=has_low, high=has_high))
+            types = self._column_types()
+            statement = text(self.sql.checksum(side, low=has_low, high=has_high, types=types))
             with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
                 count, first, second = connection.execute(statement, params).one()
                 connection.rollback()
@@ -949,6 +1339,19 @@ class BackfillRunner:
             result = sum_rows(tuple(row) for row in connection.execute(statement, params))
             connection.rollback()
         return result
+
+    def _column_types(self) -> tuple[str, ...] | None:
+        """The target columns' types on PostgreSQL (``format_type``), in the columns' order,
+        read once; ``None`` elsewhere (rows are then hashed by their text)."""
+        if self._target.dialect.name != "postgresql":
+            return None
+        if self._types is None:
+            with self._target.connect().execution_options(**{READ_ONLY: True}) as connection:
+                self._types = column_types(
+                    connection, self.job.target.table or "", self.job.target_columns
+                )
+                connection.rollback()
+        return self._types
 
     def _repair(self, low: tuple[Any, ...] | None, high: tuple[Any, ...] | None) -> None:
         """Replace the target's rows of ``(low, high]`` by a fresh copy, in one transaction."""
@@ -1074,6 +1477,65 @@ class BackfillRunner:
         if self._store is None:
             return None
         return service.transact(self._store, function, *args, **kwargs)
+
+
+class _RangeWatch:
+    """A ranged run's progress: sums the ranges' checkpoints, reports each change (a
+    ``BatchReport``, the store's mirror) and says whether the store asked to pause."""
+
+    def __init__(
+        self,
+        runner: BackfillRunner,
+        checkpoint: _Checkpoint,
+        before: RangeTotals,
+        rows_total: int,
+        started: float,
+        on_batch: Callable[[BatchReport], None] | None,
+    ) -> None:
+        self._runner = runner
+        self._checkpoint = checkpoint
+        self._before = before
+        self._seen = before.rows_done
+        self._rows_total = rows_total
+        self._started = started
+        self._on_batch = on_batch
+        self.complete = before.complete
+        self.copied = 0
+        self.pids: tuple[int, ...] = ()
+
+    def report(
+        self,
+        size: int,
+        seconds: float,
+        next_size: int,
+        reasons: tuple[str, ...],
+        *,
+        poll: bool = False,
+    ) -> str | None:
+        """Sum the ranges; report and mirror when rows moved (or at the end)."""
+        runner = self._runner
+        totals = runner._totals()  # the watch is the runner's own helper
+        self.complete = totals.complete
+        self.copied = totals.rows_done - self._before.rows_done
+        if poll and totals.rows_done == self._seen and not totals.complete:
+            return None
+        outcome = _Outcome(
+            totals.rows_done - self._seen,
+            decode_key(totals.last_key),
+            totals.complete,
+            self._checkpoint.rows_done + totals.rows_done,
+            self._checkpoint.batches + totals.batches,
+        )
+        self._seen = totals.rows_done
+        clock = runner._clock
+        now = progress(
+            outcome.rows_done, self._rows_total, self.copied, clock.monotonic() - self._started
+        )
+        requested = runner._mirror(outcome, size, seconds, self._rows_total, now)
+        if self._on_batch is not None:
+            report = _report(outcome, size, next_size, seconds, now, reasons)
+            self._on_batch(replace(report, workers=self.pids))
+        return requested
 
 
 @contextmanager

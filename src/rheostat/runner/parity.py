@@ -1,8 +1,10 @@
 # ruff: noqa: S608  # identifiers are quoted by the dialect; expressions are the document's SQL
 """Parity sums of a migration's old and new tables, computed in their databases.
 
-Each side is summed as a backfill verify sums a chunk (``BatchSql.checksum``: the same row
-text, the same hashes: PostgreSQL's ``hashtextextended``, SQLite's MD5 halves), over the whole
+Each side is summed as a backfill verify sums a chunk (``BatchSql.checksum``: the same
+hashes: on PostgreSQL the typed row hash of ``typed_row_hash``, by the new table's column
+types, the old side's values cast to them as a copy would; SQLite's MD5 halves of the row
+text), over the whole
 table and per ``group_by`` value (``pilot`` values only, when the document names them). When
 both tables live in one database, both sides are read in **one snapshot** (one read-only
 transaction; ``REPEATABLE READ`` on PostgreSQL), so a dual write committed in one
@@ -24,7 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from rheostat.backfill import ChunkSum, row_hashes, row_text
 from rheostat.errors import StorageError
 from rheostat.migrate import Migration, ParityReport, assess_parity
-from rheostat.runner.sql import READ_ONLY, SERVER_HASH_DIALECTS, open_engine, quote_name
+from rheostat.runner.sql import (
+    READ_ONLY,
+    SERVER_HASH_DIALECTS,
+    column_types,
+    open_engine,
+    quote_name,
+    typed_row_hash,
+)
 
 __all__ = ["SideSums", "measure_parity", "sum_side"]
 
@@ -54,15 +63,16 @@ def measure_parity(migration: Migration) -> ParityReport:
             old_engine.dialect.name == new_engine.dialect.name
             and old_engine.dialect.name in SERVER_HASH_DIALECTS
         )
+        types = _typed(new_engine, migration) if in_database else None
         if migration.same_database:
             with _snapshot(old_engine, "old and new") as connection:
-                old = sum_side(connection, migration, "old", in_database=in_database)
-                new = sum_side(connection, migration, "new", in_database=in_database)
+                old = sum_side(connection, migration, "old", in_database=in_database, types=types)
+                new = sum_side(connection, migration, "new", in_database=in_database, types=types)
         else:
             with _snapshot(old_engine, "old") as connection:
-                old = sum_side(connection, migration, "old", in_database=in_database)
+                old = sum_side(connection, migration, "old", in_database=in_database, types=types)
             with _snapshot(new_engine, "new") as connection:
-                new = sum_side(connection, migration, "new", in_database=in_database)
+                new = sum_side(connection, migration, "new", in_database=in_database, types=types)
     finally:
         old_engine.dispose()
         if new_engine is not old_engine:
@@ -78,11 +88,26 @@ def measure_parity(migration: Migration) -> ParityReport:
     )
 
 
+def _typed(engine: Engine, migration: Migration) -> tuple[str, ...] | None:
+    """The new table's column types on PostgreSQL (rows hash by them), else ``None``."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with _snapshot(engine, "new") as connection:
+        columns = [column for column, _ in migration.columns]
+        return column_types(connection, migration.new.table, columns)
+
+
 def sum_side(
-    connection: Connection, migration: Migration, side: str, *, in_database: bool
+    connection: Connection,
+    migration: Migration,
+    side: str,
+    *,
+    in_database: bool,
+    types: tuple[str, ...] | None = None,
 ) -> SideSums:
-    """The sums of one side (``old`` or ``new``) read through ``connection``."""
-    sql = _SideSql(migration, side, connection.dialect)
+    """The sums of one side (``old`` or ``new``) read through ``connection``; on PostgreSQL
+    ``types`` (the new table's column types) select the typed row hash."""
+    sql = _SideSql(migration, side, connection.dialect, types)
     groups: dict[str, ChunkSum] = {}
     if migration.group_by is not None:
         statement, params = sql.grouped(in_database=in_database)
@@ -117,6 +142,7 @@ class _SideSql:
     migration: Migration
     side: str
     dialect: Dialect
+    types: tuple[str, ...] | None = None
 
     @property
     def relation(self) -> str:
@@ -146,6 +172,12 @@ class _SideSql:
         if not in_database:
             columns = ", ".join(self.values)
             return f"SELECT {group} AS {_GROUP}, {columns} FROM {self.relation}{where}"
+        if self.dialect.name == "postgresql" and self.types is not None:
+            row_hash = typed_row_hash(self.values, self.types, cast=self.side == "old")
+            return (
+                f"SELECT {group} AS {_GROUP}, count(*), coalesce(sum({row_hash}), 0), 0 "
+                f"FROM {self.relation}{where} GROUP BY 1"
+            )
         inner = f"SELECT {group} AS {_GROUP}, {self._row_text()} AS t FROM {self.relation}{where}"
         return (
             f"SELECT {_GROUP}, count(*), {self._hash_sums()} "

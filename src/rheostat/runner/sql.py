@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import Dialect
 
 from rheostat.backfill import BackfillJob
@@ -24,9 +24,11 @@ __all__ = [
     "READ_ONLY",
     "SERVER_HASH_DIALECTS",
     "BatchSql",
+    "column_types",
     "key_params",
     "open_engine",
     "quote_name",
+    "typed_row_hash",
 ]
 
 SERVER_HASH_DIALECTS = ("postgresql", "sqlite")
@@ -137,21 +139,22 @@ class BatchSql:
         suffix = " DESC" if descending else ""
         return ", ".join(f"{key}{suffix}" for key in self._key(dialect, columns))
 
-    def boundary(self, *, low: bool) -> str:
-        """The key ``:offset`` rows after ``:lo`` on the source (the end of a batch or chunk)."""
+    def boundary(self, *, low: bool, high: bool = False) -> str:
+        """The key ``:offset`` rows after ``:lo`` on the source (the end of a batch or chunk),
+        not past ``:hi`` when ``high`` (the end of a parallel worker's key range)."""
         keys = ", ".join(self._key(self.source_dialect, self.job.source.key))
         return (
             f"SELECT {keys} FROM {self.source_relation} "
-            f"WHERE {self.range_condition('source', low=low, high=False)} "
+            f"WHERE {self.range_condition('source', low=low, high=high)} "
             f"ORDER BY {self.order_by('source')} LIMIT 1 OFFSET :offset"
         )
 
-    def last_key(self, *, low: bool) -> str:
-        """The greatest source key after ``:lo``."""
+    def last_key(self, *, low: bool, high: bool = False) -> str:
+        """The greatest source key after ``:lo`` (and not past ``:hi`` when ``high``)."""
         keys = ", ".join(self._key(self.source_dialect, self.job.source.key))
         return (
             f"SELECT {keys} FROM {self.source_relation} "
-            f"WHERE {self.range_condition('source', low=low, high=False)} "
+            f"WHERE {self.range_condition('source', low=low, high=high)} "
             f"ORDER BY {self.order_by('source', descending=True)} LIMIT 1"
         )
 
@@ -225,9 +228,16 @@ class BatchSql:
         )
 
     # -- checksums ---------------------------------------------------------------------
-    def checksum(self, side: str, *, low: bool, high: bool) -> str:
+    def checksum(
+        self, side: str, *, low: bool, high: bool, types: Sequence[str] | None = None
+    ) -> str:
         """Row count and two hash sums of a range, computed in the database (the same
-        functions on both sides: ``database`` mode needs one kind of database)."""
+        functions on both sides: ``database`` mode needs one kind of database).
+
+        On PostgreSQL with ``types`` (the target columns' types, in the columns' order) each
+        row's hash is the XOR of one typed 64-bit hash per column, seeded by its position
+        (``typed_row_hash``): no text is built for integer and text columns, which makes it
+        about three times cheaper than hashing the row's text."""
         dialect, _ = self._side(side)
         if side == "source":
             values = list(self.job.source_expressions)
@@ -236,6 +246,9 @@ class BatchSql:
             values = [quote_name(dialect, column) for column in self.job.target_columns]
             relation = self.target_relation
         where = self.range_condition(side, low=low, high=high)
+        if dialect.name == "postgresql" and types is not None:
+            row_hash = typed_row_hash(values, types, cast=side == "source")
+            return f"SELECT count(*), coalesce(sum({row_hash}), 0), 0 FROM {relation} WHERE {where}"
         if dialect.name == "postgresql":
             # One 64-bit hashtextextended (PostgreSQL 11+) per row: a changed row moves the
             # sum unless its two hashes collide (2^-64), and it costs a third of the copy
@@ -262,6 +275,42 @@ class BatchSql:
         if side == "source":
             return self.source_dialect, self.job.source.key
         return self.target_dialect, self.job.target.key
+
+
+_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+_PG_COLUMN_TYPES = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a
+WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+
+def column_types(connection: Any, table: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """The PostgreSQL types (``format_type``) of ``table``'s ``columns``, in their order: what
+    ``typed_row_hash`` hashes by."""
+    rows = connection.execute(
+        text(_PG_COLUMN_TYPES), {"table": quote_name(connection.dialect, table)}
+    ).all()
+    found = {str(name): str(kind) for name, kind in rows}
+    return tuple(found[column] for column in columns)
+
+
+def typed_row_hash(values: Sequence[str], types: Sequence[str], *, cast: bool) -> str:
+    """A PostgreSQL expression hashing one row: the XOR of a 64-bit hash of each value, seeded
+    by the column's position (so swapped values differ), a NULL hashing to a constant of its
+    own. ``types`` are the target columns' types (``format_type``); with ``cast`` (the
+    source side) each value is first cast to its target column's type, as the copy's
+    ``INSERT`` did, so both sides hash the same typed values: integers with
+    ``hashint8extended`` (no text built), text with ``hashtextextended``, any other type
+    its text."""
+    parts = []
+    for position, (value, kind) in enumerate(zip(values, types, strict=True)):
+        typed = f"CAST(({value}) AS {kind})" if cast else value
+        if kind in _INTEGER_TYPES:
+            hashed = f"hashint8extended(CAST({typed} AS bigint), {position})"
+        else:  # text as it is; any other type as its text
+            hashed = f"hashtextextended(CAST({typed} AS text), {position})"
+        parts.append(f"coalesce({hashed}, {-1 - position})")
+    return " # ".join(parts)
 
 
 def key_params(low: tuple[Any, ...] | None, high: tuple[Any, ...] | None) -> dict[str, Any]:

@@ -57,6 +57,7 @@ from rheostat.service.backfills import (
     record_backfill_problem,
     record_backfill_progress,
     record_backfill_verify,
+    record_backfill_verify_error,
     register_backfill,
 )
 from rheostat.service.change import Change
@@ -412,6 +413,7 @@ __all__ = [
     "record_backfill_problem",
     "record_backfill_progress",
     "record_backfill_verify",
+    "record_backfill_verify_error",
     "record_check_run",
     "record_conversions",
     "record_exposures",

@@ -15,6 +15,10 @@ The look (``backfill_stage_verdict``) reads only the stored job:
   started (or ``verify: none``) -> ``pass``, with rows, rate and the verify as evidence;
 * failed since the stage started (a missing or invalid job file too: the controller records
   that as the job's failure), or a verify with differences -> ``fail``;
+* a verify that could not run (it raised: the target table is gone, a database refused) ->
+  ``error``, recorded by the worker as the job's failure: the plan counts error looks like a
+  gate's and fails the stage at its ``error_limit``; until then the next look starts a
+  worker again (an error may be transient), never one per tick without end;
 * copying (a worker holds a live lease) -> ``inconclusive``, with ``active_at`` evidence (its
   last committed batch): the plan's ``inconclusive_timeout`` counts from there, so a copy of
   hours holds its stage while it makes progress (and a backfill stage is never advanced past);
@@ -219,6 +223,16 @@ def _job_verdict(
             f"stage {number}: backfill {record.name} was paused; "
             "`rheostat backfill resume` continues it",
             evidence,
+        )
+    verify_error = None if record.verify is None else record.verify.get("error")
+    if status == "failed" and verify_error is not None and record.updated_at >= since:
+        in_a_row = record.verify.get("errors_in_a_row", 1) if record.verify else 1
+        return _verdict(
+            Verdict.ERROR,
+            f"backfill {record.name}: its verify could not run ({in_a_row} in a row): "
+            f"{verify_error}",
+            # run again (an error may be transient): the plan's error_limit bounds the tries
+            {**evidence, "awaiting_run": True},
         )
     if status == "failed" and record.updated_at >= since:
         return _verdict(

@@ -34,6 +34,7 @@ __all__ = [
     "record_backfill_problem",
     "record_backfill_progress",
     "record_backfill_verify",
+    "record_backfill_verify_error",
     "register_backfill",
 ]
 
@@ -290,6 +291,39 @@ def record_backfill_verify(
         change=change,
     )
     return verified
+
+
+def record_backfill_verify_error(
+    uow: UnitOfWork, name: str, *, error: str, change: Change
+) -> BackfillRecord:
+    """A verify that could not run (an exception, not a difference: the target table is gone,
+    a database refused): the job is marked ``failed`` with ``verify: <error>``, and its verify
+    says so (``{"error": ..., "identical": false, "errors_in_a_row": n}``, stamped
+    ``verified_at``), so a release plan's backfill stage reports an ``error`` verdict, counted
+    by the plan's ``error_limit``, instead of starting a worker on every tick. ``n`` counts the
+    verifies that errored since the last one that compared the two sides."""
+    record = _locked(uow, name)
+    previous = record.verify or {}
+    in_a_row = int(previous.get("errors_in_a_row", 0)) + 1 if "error" in previous else 1
+    report = {
+        "error": error,
+        "errors_in_a_row": in_a_row,
+        "identical": False,
+        "cut_over": "refused",
+        "verified_at": uow.now.isoformat(),
+    }
+    failed = uow.backfills.update(
+        name, at=uow.now, status="failed", error=f"verify: {error}", verify=report
+    )
+    record_audit(
+        uow,
+        AuditAction.BACKFILL_VERIFIED,
+        subject=f"backfill:{name}",
+        environment=None,
+        states=({"status": record.status}, {"status": "failed", "verify": report}),
+        change=change,
+    )
+    return failed
 
 
 def record_backfill_problem(

@@ -167,3 +167,25 @@ def test_the_fingerprint_changes_with_what_decides_the_rows_and_nothing_else() -
     assert job_fingerprint(faster) == job_fingerprint(job)
     assert job_fingerprint(other_columns) != job_fingerprint(job)
     assert job_fingerprint(other_table) != job_fingerprint(job)
+
+
+def test_parallel_workers_are_read_checked_and_kept_out_of_the_fingerprint() -> None:
+    from rheostat.backfill import job_fingerprint, job_from_dict, job_to_dict
+    from rheostat.errors import InvalidDefinition
+
+    document = {
+        "backfill": "docs",
+        "source": {"url": "postgresql://h/db", "table": "documents", "key": "id"},
+        "target": {"url": "postgresql://h/db", "table": "documents_search", "key": "id"},
+        "columns": {"id": "id"},
+    }
+    single = job_from_dict(document, {})
+    parallel = job_from_dict({**document, "parallel": {"workers": 4}}, {})
+    assert (single.workers, parallel.workers) == (1, 4)
+    assert job_fingerprint(single) == job_fingerprint(parallel)
+    assert job_from_dict(job_to_dict(parallel), {}) == parallel
+    assert "parallel" not in job_to_dict(single)
+    with pytest.raises(InvalidDefinition, match=r"parallel\.workers: must be between 1 and 64"):
+        job_from_dict({**document, "parallel": {"workers": 0}}, {})
+    with pytest.raises(InvalidDefinition, match="threads"):
+        job_from_dict({**document, "parallel": {"threads": 2}}, {})

@@ -168,3 +168,26 @@ def test_server_side_only_for_one_database_and_no_transform() -> None:
     assert choose_strategy(job_from_dict({**base, "transform": "m:f"}, {})) is Strategy.STREAMED
     other = {**base, "target": {"url": "sqlite:///b.db", "table": "b", "key": "id"}}
     assert choose_strategy(job_from_dict(other, {})) is Strategy.STREAMED
+
+
+def test_range_split_gives_each_worker_several_ranges_of_at_least_the_minimum() -> None:
+    from rheostat.backfill import range_split
+    from rheostat.backfill.planning import MIN_RANGE_ROWS, RANGES_PER_WORKER
+
+    # a big table: four ranges per worker, covering every row
+    ranges, per_range = range_split(1_000_000, 3)
+    assert ranges == 3 * RANGES_PER_WORKER
+    assert ranges * per_range >= 1_000_000
+    # a small one: fewer, bigger ranges; an empty one: a single open range
+    assert range_split(25_000, 4) == (25_000 // MIN_RANGE_ROWS, 12_500)
+    assert range_split(0, 4) == (1, 1)
+    assert range_split(5, 8) == (1, 5)
+
+
+def test_the_nice_ratio_rests_in_proportion_to_each_batch() -> None:
+    from rheostat.backfill import ThrottleSettings, nice_wait
+
+    assert nice_wait(ThrottleSettings(), 0.5) == 0.0
+    assert nice_wait(ThrottleSettings(nice_ratio=1.0), 0.5) == 0.5
+    assert nice_wait(ThrottleSettings(nice_ratio=0.5), 0.2) == 0.1
+    assert nice_wait(ThrottleSettings(nice_ratio=0.5), 0.0001) == 0.0

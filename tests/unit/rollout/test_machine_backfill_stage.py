@@ -17,7 +17,15 @@ from rheostat.rollout import (
     Verdict,
 )
 from rheostat.rollout.machine import decide
-from rheostat.rollout.state import Command, CommandKind, Observations, Phase, PlanState, RunStage
+from rheostat.rollout.state import (
+    Command,
+    CommandKind,
+    Observations,
+    Phase,
+    PlanState,
+    RecordEvent,
+    RunStage,
+)
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -121,3 +129,58 @@ def test_the_advance_policy_still_advances_a_ramp_whose_gates_cannot_decide() ->
     after = decide(state, unsure, T0 + timedelta(minutes=10) + HOUR).state
     assert after.stage == 1
     assert after.exposure.percent == 100
+
+
+def _verify_error() -> Observations:
+    outcome = GateVerdict(
+        gate="backfill",
+        verdict=Verdict.ERROR,
+        message="backfill docs: its verify could not run",
+        evidence={"awaiting_run": True},
+    )
+    return Observations(stage_outcome=outcome)
+
+
+def test_a_stage_error_holds_until_the_plans_error_limit_then_fails_the_stage() -> None:
+    # Given a backfill stage of a plan that allows three errors in a row
+    plan = Plan(
+        name="search",
+        flag="hybrid_search",
+        environment="production",
+        stages=(BackfillStage(job="docs"), RampStage(percent=5)),
+        limits=GateLimits(error_limit=3),
+    )
+    state = _running(plan)
+
+    # When its verify errors twice, with its work running again in between
+    minute = timedelta(minutes=1)
+    state = decide(state, _verify_error(), T0 + minute).state
+    state = decide(state, _copying(None), T0 + 2 * minute).state
+    state = decide(state, _verify_error(), T0 + 3 * minute).state
+
+    # Then the stage holds, the errors counted (an inconclusive look does not reset them)
+    assert state.phase is Phase.RUNNING
+    assert state.exposure.percent == 0
+
+    # And the third error fails the plan before any exposure, naming the count
+    failed = decide(state, _verify_error(), T0 + 4 * minute)
+    assert failed.state.phase is Phase.FAILED
+    assert failed.state.exposure.percent == 0
+    assert "verify could not run" in (failed.state.message or "")
+    event = [a for a in failed.actions if isinstance(a, RecordEvent)][-1]
+    assert event.type == "plan.failed"
+    assert event.evidence["consecutive_errors"] == 3
+    assert event.evidence["error_limit"] == 3
+
+
+def test_the_stage_error_count_ends_with_its_stage() -> None:
+    # Given a backfill stage that errored once and then passed
+    state = _running(_plan(InconclusivePolicy.PAUSE, BackfillStage(job="docs")))
+    state = decide(state, _verify_error(), T0).state
+    assert state.tallies
+    passed = GateVerdict(gate="backfill", verdict=Verdict.PASS, message="verified")
+    after = decide(state, Observations(stage_outcome=passed), T0 + HOUR).state
+
+    # Then the next stage starts with no count
+    assert after.stage == 1
+    assert not after.tallies
