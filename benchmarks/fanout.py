@@ -59,6 +59,7 @@ class Figures:
 
     latencies: list[float] = field(default_factory=list)
     expected: int = 0
+    by_server: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def missing(self) -> int:
@@ -116,6 +117,8 @@ def _print(
     print("write's (publish's) answer to the client holding the revision:")
     for (setup, clients), figures in results.items():
         _line(f"{setup}, {clients} clients", figures.latencies, figures.missing)
+        for server, samples in sorted(figures.by_server.items()):
+            _line(f"  of which on server {server}", samples, 0)
     for clients in args.clients:
         ours, peer = results.get(("rheostat", clients)), results.get(("reference", clients))
         if ours and peer and ours.latencies and peer.latencies:
@@ -141,7 +144,7 @@ def _line(setup: str, samples: list[float], missing: int) -> None:
 
 
 def _p(samples: list[float], quantile: float) -> float:
-    if quantile == 0.5:  # noqa: PLR2004
+    if quantile == 0.5:
         return statistics.median(samples)
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * quantile))]
@@ -256,16 +259,19 @@ def _workers(
 def _collect(workers: list[subprocess.Popen[str]], answered: dict[int, int]) -> Figures:
     time.sleep(1.0)  # the last change's stragglers
     figures = Figures()
-    for worker in workers:
+    for index, worker in enumerate(workers):
         output, _ = worker.communicate(input="done\n", timeout=120)
         lines = output.splitlines()
         received: list[list[int]] = json.loads(lines[-1])
         figures.expected += len(received) * len(answered)
+        server = figures.by_server.setdefault("AB"[index % 2], [])  # as _workers spread them
         for per_client in received:
             got = dict(zip(per_client[::2], per_client[1::2], strict=True))
-            figures.latencies.extend(
+            samples = [
                 (got[revision] - at) / 1e6 for revision, at in answered.items() if revision in got
-            )
+            ]
+            figures.latencies.extend(samples)
+            server.extend(samples)
     return figures
 
 
@@ -349,7 +355,7 @@ def _reference() -> Iterator[str]:
     try:
         for _ in range(300):
             try:
-                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:  # noqa: PLR2004
+                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
