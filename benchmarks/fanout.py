@@ -75,13 +75,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--gap-s", type=float, default=0.5, help="pause between changes")
     parser.add_argument("--only", choices=["rheostat", "reference"], help="run one setup")
+    parser.add_argument(
+        "--before",
+        help="another rheostat executable (e.g. main's venv) run as a third setup, same run",
+    )
+    parser.add_argument(
+        "--h11",
+        action="store_true",
+        help="also run the reference on uvicorn's asyncio loop + h11 (no uvloop, no httptools)",
+    )
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
-    parser.add_argument("--reference-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--reference-server", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return _worker(*args.worker)
     if args.reference_server:
-        return _reference_server(args.reference_server)
+        return _reference_server(int(args.reference_server[0]), args.reference_server[1])
     postgres = os.environ.get("RHEOSTAT_BENCH_POSTGRES_URL") or os.environ.get(
         "RHEOSTAT_TEST_POSTGRES_URL"
     )
@@ -90,21 +99,41 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"load average at start: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores")
     with delivery._fresh_postgres(postgres) as database_url:  # sibling script
-        keys = delivery._prepare(database_url)
-        results: dict[tuple[str, int], Figures] = {}
-        with ExitStack() as servers:
-            replicas = [servers.enter_context(delivery._serve(database_url)) for _ in range(2)]
-            references = [servers.enter_context(_reference()) for _ in range(2)]
-            _create_flag(replicas[0], keys)
-            poll_ms = _poll_round_trips(replicas[1], keys["sdk"], 50)
-            for clients in args.clients:
-                if args.only != "reference":
-                    results["rheostat", clients] = _run_rheostat(replicas, keys, clients, args)
-                if args.only != "rheostat":
-                    results["reference", clients] = _run_reference(references, clients, args)
+        results, poll_ms = _measure(database_url, args)
         floor = delivery._notify_floor(database_url, 100)
     _print(results, floor, poll_ms, args)
     return 0
+
+
+def _measure(
+    database_url: str, args: argparse.Namespace
+) -> tuple[dict[tuple[str, int], Figures], list[float]]:
+    """Every setup at every client count, one after the other, servers started once."""
+    keys = delivery._prepare(database_url)
+    results: dict[tuple[str, int], Figures] = {}
+    with ExitStack() as servers:
+        replicas = [servers.enter_context(delivery._serve(database_url)) for _ in range(2)]
+        before = [
+            servers.enter_context(_serve(args.before, database_url))
+            for _ in range(2 if args.before else 0)
+        ]
+        references = {
+            stack: [servers.enter_context(_reference(stack)) for _ in range(2)]
+            for stack in ("auto", "h11")
+            if stack == "auto" or args.h11
+        }
+        _create_flag(replicas[0], keys)
+        poll_ms = _poll_round_trips(replicas[1], keys["sdk"], 50)
+        for clients in args.clients:
+            if args.only != "reference":
+                results["rheostat", clients] = _run_rheostat(replicas, keys, clients, args)
+                if before:
+                    results["before", clients] = _run_rheostat(before, keys, clients, args)
+            if args.only != "rheostat":
+                for stack, servers_ in references.items():
+                    name = "reference" if stack == "auto" else "reference on h11"
+                    results[name, clients] = _run_reference(servers_, clients, args)
+    return results, poll_ms
 
 
 def _print(
@@ -120,11 +149,13 @@ def _print(
         for server, samples in sorted(figures.by_server.items()):
             _line(f"  of which on server {server}", samples, 0)
     for clients in args.clients:
-        ours, peer = results.get(("rheostat", clients)), results.get(("reference", clients))
-        if ours and peer and ours.latencies and peer.latencies:
-            p50 = _p(ours.latencies, 0.5) / max(_p(peer.latencies, 0.5), 0.001)
-            p99 = _p(ours.latencies, 0.99) / max(_p(peer.latencies, 0.99), 0.001)
-            print(f"rheostat / reference at {clients} clients: p50 x{p50:.2f}, p99 x{p99:.2f}")
+        peer = results.get(("reference", clients))
+        for setup in ("rheostat", "before", "reference on h11"):
+            ours = results.get((setup, clients))
+            if ours and peer and ours.latencies and peer.latencies:
+                p50 = _p(ours.latencies, 0.5) / max(_p(peer.latencies, 0.5), 0.001)
+                p99 = _p(ours.latencies, 0.99) / max(_p(peer.latencies, 0.99), 0.001)
+                print(f"{setup} / reference at {clients} clients: p50 x{p50:.2f}, p99 x{p99:.2f}")
     _line("PostgreSQL NOTIFY -> LISTEN (floor)", floor, 0)
     rt50, rt99 = _p(poll_ms, 0.5), _p(poll_ms, 0.99)
     print(
@@ -345,11 +376,23 @@ async def _follow(url: str, token: str, count: int) -> int:
 
 
 @contextmanager
-def _reference() -> Iterator[str]:
+def _serve(executable: str, database_url: str) -> Iterator[str]:
+    """``delivery._serve`` with another ``rheostat`` executable."""
+    saved = delivery.RHEOSTAT
+    delivery.RHEOSTAT = Path(executable)
+    try:
+        with delivery._serve(database_url) as url:
+            yield url
+    finally:
+        delivery.RHEOSTAT = saved
+
+
+@contextmanager
+def _reference(stack: str) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, __file__, "--reference-server", str(port)]
+    command = [sys.executable, __file__, "--reference-server", str(port), stack]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:
@@ -365,7 +408,7 @@ def _reference() -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def _reference_server(port: int) -> int:
+def _reference_server(port: int, stack: str) -> int:
     """A minimal Starlette SSE server: a queue per client, each event encoded once."""
     import uvicorn
     from starlette.applications import Starlette
@@ -407,7 +450,10 @@ def _reference_server(port: int) -> int:
         Route("/publish", publish, methods=["POST"]),
         Route("/health", health),
     ]
-    uvicorn.run(Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning")
+    choice = {"loop": "asyncio", "http": "h11"} if stack == "h11" else {}
+    uvicorn.run(
+        Starlette(routes=routes), host="127.0.0.1", port=port, log_level="warning", **choice
+    )
     return 0
 
 
