@@ -15,8 +15,9 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rheostat import service
@@ -48,14 +49,63 @@ class StreamEvent:
     full: bytes
 
 
-@dataclass(eq=False, slots=True)
 class Subscription:
-    """One SSE client's queue of events."""
+    """One SSE client's pending events, and the one task (its stream) that waits for them.
 
-    environment: str
-    queue: asyncio.Queue[StreamEvent] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=_QUEUE_SIZE)
-    )
+    Everything here runs on the event loop. ``offer`` and the other wake-ups resolve the
+    waiting task's future directly: no queue, no lock, no timer per event.
+    """
+
+    __slots__ = ("_events", "_waiter", "closed", "environment", "hung_up", "ping")
+
+    def __init__(self, environment: str) -> None:
+        """A client of ``environment`` with nothing pending."""
+        self.environment = environment
+        self.ping = False
+        self.closed = False
+        self.hung_up = False
+        self._events: deque[StreamEvent] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def offer(self, event: StreamEvent) -> None:
+        """Queue ``event``; a client too far behind gets only the newest (its full document)."""
+        if len(self._events) >= _QUEUE_SIZE:
+            self._events.clear()
+        self._events.append(event)
+        self._wake()
+
+    def request_ping(self) -> None:
+        """Ask the stream for a keep-alive comment."""
+        self.ping = True
+        self._wake()
+
+    def close(self, *, hung_up: bool = False) -> None:
+        """End the stream (``hung_up``: the client is gone, write nothing more)."""
+        self.closed = True
+        self.hung_up = self.hung_up or hung_up
+        self._wake()
+
+    def take(self) -> list[StreamEvent]:
+        """The pending events, oldest first, and forget them."""
+        events = list(self._events)
+        self._events.clear()
+        return events
+
+    async def wait(self) -> None:
+        """Return once there is an event, a ping or the end to handle."""
+        if self._events or self.ping or self.closed:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
 def full_event(snapshot: Snapshot) -> bytes:
@@ -192,7 +242,7 @@ class StreamHub:
             full=full,
         )
         for subscription in list(self._subscribers.get(environment, ())):
-            _offer(subscription, event)
+            subscription.offer(event)
 
     async def _poll(self) -> None:
         while True:
@@ -221,13 +271,3 @@ class StreamHub:
                 with contextlib.suppress(NotFound):
                     found[environment] = service.revision_of(uow, environment)
         return found
-
-
-def _offer(subscription: Subscription, event: StreamEvent) -> None:
-    """Queue ``event``; a client too far behind gets only the newest full document."""
-    try:
-        subscription.queue.put_nowait(event)
-    except asyncio.QueueFull:
-        while not subscription.queue.empty():
-            subscription.queue.get_nowait()
-        subscription.queue.put_nowait(event)

@@ -12,20 +12,17 @@ deploy); the client reconnects with ``Last-Event-ID`` and nothing is sent twice.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from anyio import from_thread
 from fastapi import APIRouter, Header, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
-from sse_starlette import EventSourceResponse
 
 from rheostat.api.deps import SnapshotsDep, StoreDep, bearer
+from rheostat.api.event_stream import EventStream
 from rheostat.api.sdk_access import sdk_unit
-from rheostat.api.stream_hub import StreamHub, Subscription, full_event
+from rheostat.api.stream_hub import StreamHub
 from rheostat.errors import ConfigurationError
-from rheostat.service import Snapshot
 
 __all__ = ["router"]
 
@@ -41,7 +38,7 @@ def _hub(request: Request) -> StreamHub:
 
 @router.get(
     "/stream",
-    response_class=EventSourceResponse,
+    response_class=EventStream,
     responses={200: {"description": "text/event-stream of flag changes"}},
 )
 def client_stream(
@@ -57,7 +54,7 @@ def client_stream(
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", description="the last revision you applied")
     ] = None,
-) -> EventSourceResponse:
+) -> EventStream:
     """Follow the environment's flags: the document on connect, then each change.
 
     The key is checked and the first snapshot read in one short transaction, in one worker
@@ -74,39 +71,16 @@ def client_stream(
             raise
     from_thread.run_sync(hub.observe, current)
     state = request.app.state
-    events = _events(hub, subscription, current, _revision(last_event_id), state.stream_max_s)
-    return EventSourceResponse(
-        events, ping=state.stream_keepalive_s, headers={"Cache-Control": "no-cache"}
+    return EventStream(
+        subscription,
+        current=current,
+        sent=_revision(last_event_id),
+        keepalive_s=state.stream_keepalive_s,
+        lifetime_s=state.stream_max_s,
+        release=hub.unsubscribe,
     )
 
 
 def _revision(last_event_id: str | None) -> int | None:
     text = (last_event_id or "").strip()
     return int(text) if text.isdigit() and len(text) < 19 else None
-
-
-async def _events(
-    hub: StreamHub,
-    subscription: Subscription,
-    current: Snapshot,
-    sent: int | None,
-    lifetime_s: float,
-) -> AsyncIterator[bytes]:
-    """The client's events; the stream ends after ``lifetime_s`` (the client resumes)."""
-    deadline = asyncio.get_running_loop().time() + lifetime_s
-    try:
-        if sent != current.revision:
-            yield full_event(current)
-            sent = current.revision
-        while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    event = await subscription.queue.get()
-            except TimeoutError:
-                return
-            if event.revision <= sent:
-                continue  # already in what this client got
-            yield event.patch if event.base == sent else event.full
-            sent = event.revision
-    finally:
-        hub.unsubscribe(subscription)
