@@ -148,6 +148,7 @@ from rheostat.service.flags import (
 )
 from rheostat.service.health import Health, HealthStatus, check_health
 from rheostat.service.metric_windows import MetricReceipt, metric_totals, record_metric_windows
+from rheostat.service.monitoring import Monitoring, read_monitoring
 from rheostat.service.operations import OperationsReport, run_operations
 from rheostat.service.plans import (
     TickReport,
@@ -282,6 +283,7 @@ __all__ = [
     "MetricEvent",
     "MetricReceipt",
     "MetricSources",
+    "Monitoring",
     "OperationsReport",
     "OutboxEvent",
     "PlanEvent",
@@ -391,6 +393,7 @@ __all__ = [
     "put_flag",
     "query_prometheus",
     "raise_alert",
+    "read_monitoring",
     "reconcile",
     "record_backfill_problem",
     "record_backfill_progress",

@@ -19,6 +19,7 @@ from rheostat.store.repositories import (
     ExperimentRepository,
     FlagRepository,
     MetricRepository,
+    MonitoringRepository,
     PlanRepository,
     RollbackRepository,
     SdkProcessRepository,
@@ -62,6 +63,7 @@ class UnitOfWork:
         """Events this transaction emitted; the store hands them to its event listeners
         (in-process hooks) after commit. Webhooks get them from the outbox instead."""
         self.check_runs = CheckRunRepository(session)
+        self.monitoring = MonitoringRepository(session)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

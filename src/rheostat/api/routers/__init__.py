@@ -18,6 +18,7 @@ from rheostat.api.routers import (
     keys,
     metrics,
     plans,
+    prometheus_metrics,
     rollbacks,
     segments,
     stream,
@@ -28,6 +29,7 @@ __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    prometheus_metrics.router,
     client.router,
     stream.router,
     delivery.router,
