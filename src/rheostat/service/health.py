@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from rheostat.errors import RheostatError
+from rheostat.redaction import redact_secrets
 from rheostat.service.alerts import firing_alerts
 from rheostat.store import SqlStore
 from rheostat.store.operations_records import AlertRecord
@@ -139,4 +140,4 @@ def _alert(alert: AlertRecord) -> Mapping[str, Any]:
 
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    return redact_secrets(lines[0]) if lines else type(error).__name__
