@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
@@ -42,6 +42,19 @@ class Settings(BaseSettings):
             held by a request that waits for a connection.
         prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
             (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
+        metrics_token: when set, ``GET /metrics`` wants ``Authorization: Bearer <token>``
+            (``RHEOSTAT_METRICS_TOKEN``); unset, it is open, as Prometheus scrapers expect on
+            an internal port.
+        rate_limit_per_second: requests per second each API key may make on average
+            (``RHEOSTAT_RATE_LIMIT_PER_SECOND``); 0, the default, turns the limit off (an sdk
+            key is shared by a whole fleet of processes: size the limit for that).
+        rate_limit_burst: how many requests a key may make at once before the average counts
+            (``RHEOSTAT_RATE_LIMIT_BURST``); 0 means twice the per-second rate.
+        cors_origins: browser origins allowed to call the API cross-origin
+            (``RHEOSTAT_CORS_ORIGINS``, comma separated, e.g. ``https://ops.example.com``).
+            Empty by default: browsers refuse every cross-origin call.
+        html_csp: the ``Content-Security-Policy`` of HTML pages that set none themselves
+            (``RHEOSTAT_HTML_CSP``); every other response gets ``default-src 'none'``.
     """
 
     model_config = SettingsConfigDict(env_prefix="RHEOSTAT_", extra="ignore")
@@ -63,3 +76,15 @@ class Settings(BaseSettings):
         return frozenset(name.strip() for name in self.checks_api_kinds.split(",") if name.strip())
 
     prometheus_url: str | None = None
+    metrics_token: SecretStr | None = None
+    rate_limit_per_second: float = Field(default=0.0, ge=0, le=1_000_000)
+    rate_limit_burst: int = Field(default=0, ge=0, le=10_000_000)
+    cors_origins: str = ""
+    html_csp: str = (
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+    @property
+    def allowed_cors_origins(self) -> tuple[str, ...]:
+        """``cors_origins`` as a tuple of origins."""
+        return tuple(name.strip() for name in self.cors_origins.split(",") if name.strip())

@@ -18,7 +18,7 @@ from rheostat.api import create_app
 from rheostat.service import SqlStore
 from rheostat.settings import Settings
 
-_PUBLIC_PREFIXES = ("/health", "/api/v1/client/")
+_PUBLIC_PREFIXES = ("/health", "/metrics", "/api/v1/client/", "/ofrep/v1/")  # not admin-only
 
 
 def _admin_routes() -> list[tuple[str, str]]:

@@ -17,10 +17,11 @@ from fastapi import FastAPI
 import rheostat
 from rheostat import service
 from rheostat.api.errors import install_error_handlers
-from rheostat.api.limits import BodySizeLimit
+from rheostat.api.middleware import install_middleware
 from rheostat.api.routers import ROUTERS
 from rheostat.api.schemas.common import ErrorResponse
 from rheostat.api.stream_hub import StreamHub
+from rheostat.api.telemetry import Telemetry
 from rheostat.clock import Clock
 from rheostat.settings import Settings
 
@@ -42,6 +43,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (409, "already exists, stale version, or still in use"),
         (413, "the request body is over the size limit (RHEOSTAT_MAX_BODY_BYTES)"),
         (422, "invalid request or definition; details name the field"),
+        (429, "the API key is over its rate limit (RHEOSTAT_RATE_LIMIT_PER_SECOND)"),
     )
 }
 
@@ -82,8 +84,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         responses=_ERROR_RESPONSES,
     )
     app.state.settings = resolved
-    app.add_middleware(BodySizeLimit, max_bytes=resolved.max_body_bytes)
+    app.state.telemetry = Telemetry(stream_clients=lambda: _stream_clients(app))
+    install_middleware(app, resolved, telemetry=app.state.telemetry, clock=clock)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _stream_clients(app: FastAPI) -> int:
+    hub = getattr(app.state, "stream_hub", None)
+    return hub.client_count if isinstance(hub, StreamHub) else 0

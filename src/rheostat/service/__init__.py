@@ -158,6 +158,7 @@ from rheostat.service.migrations import (
     parity_run_data,
     record_parity_run,
 )
+from rheostat.service.monitoring import Monitoring, read_monitoring
 from rheostat.service.operations import OperationsReport, run_operations
 from rheostat.service.plans import (
     TickReport,
@@ -295,6 +296,7 @@ __all__ = [
     "MetricEvent",
     "MetricReceipt",
     "MetricSources",
+    "Monitoring",
     "OperationsReport",
     "OutboxEvent",
     "ParityRunRecord",
@@ -409,6 +411,7 @@ __all__ = [
     "put_flag",
     "query_prometheus",
     "raise_alert",
+    "read_monitoring",
     "reconcile",
     "record_backfill_problem",
     "record_backfill_progress",

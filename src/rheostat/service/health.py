@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from rheostat.errors import RheostatError
+from rheostat.redaction import redact_secrets
 from rheostat.service.alerts import firing_alerts
 from rheostat.service.migrations import latest_parity_runs, parity_run_data
 from rheostat.store import SqlStore
@@ -148,4 +149,4 @@ def _alert(alert: AlertRecord) -> Mapping[str, Any]:
 
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    return redact_secrets(lines[0]) if lines else type(error).__name__

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rheostat.clock import Clock, SystemClock
 from rheostat.errors import ConfigurationError, Conflict, RheostatError, StorageError
+from rheostat.redaction import redact_secrets
 from rheostat.store.notifications import ChangeFeed, announce_changes
 from rheostat.store.operations_records import OutboxEvent
 from rheostat.store.unit_of_work import UnitOfWork
@@ -224,7 +225,8 @@ def _begin(session: Session, *, read_only: bool) -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = str(error).strip()
+    return redact_secrets(text.splitlines()[0]) if text else type(error).__name__
 
 
 def build_engine(url: str) -> Engine:

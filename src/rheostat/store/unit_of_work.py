@@ -19,6 +19,7 @@ from rheostat.store.repositories import (
     ExperimentRepository,
     FlagRepository,
     MetricRepository,
+    MonitoringRepository,
     ParityRunRepository,
     PlanRepository,
     RollbackRepository,
@@ -64,6 +65,7 @@ class UnitOfWork:
         (in-process hooks) after commit. Webhooks get them from the outbox instead."""
         self.check_runs = CheckRunRepository(session)
         self.parity_runs = ParityRunRepository(session)
+        self.monitoring = MonitoringRepository(session)
         self.changed_environments: set[str] = set()
         self._after_commit: list[Callable[[], None]] = []
 

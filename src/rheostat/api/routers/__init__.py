@@ -19,6 +19,7 @@ from rheostat.api.routers import (
     metrics,
     migrations,
     plans,
+    prometheus_metrics,
     remote_evaluation,
     rollbacks,
     segments,
@@ -30,6 +31,7 @@ __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    prometheus_metrics.router,
     client.router,
     remote_evaluation.router,
     stream.router,

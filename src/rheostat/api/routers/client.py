@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from rheostat.api.deps import SnapshotsDep, StoreDep, bearer
 from rheostat.api.sdk_access import sdk_unit
+from rheostat.api.telemetry import count_flag_document
 
 __all__ = ["is_etag_matched", "router"]
 
@@ -50,7 +51,9 @@ def client_flags(
         "Cache-Control": "no-cache",
         "X-Rheostat-Revision": str(current.revision),
     }
-    if if_none_match is not None and is_etag_matched(if_none_match, current.etag):
+    unchanged = if_none_match is not None and is_etag_matched(if_none_match, current.etag)
+    count_flag_document(request, target, not_modified=unchanged)
+    if unchanged:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(content=current.body, media_type="application/json", headers=headers)
 

@@ -36,6 +36,7 @@ from rheostat.api.schemas.remote_evaluation import (
     OfrepSuccess,
 )
 from rheostat.api.sdk_access import sdk_unit
+from rheostat.api.telemetry import count_evaluations
 from rheostat.errors import ConfigurationError
 from rheostat.service.remote_evaluation import (
     CompiledSnapshot,
@@ -132,6 +133,7 @@ async def ofrep_evaluate_flag(
     if isinstance(parsed, ofrep.RequestProblem):
         return _json(ofrep.render_single_problem(key, parsed), status.HTTP_400_BAD_REQUEST)
     result = evaluate_flag(compiled, key, parsed.context, targeting_key_required=True)
+    count_evaluations(request, compiled.environment, "/ofrep/v1/evaluate/flags/{key}")
     return _json(ofrep.render_result(result), ofrep.single_status(result))
 
 
@@ -176,17 +178,21 @@ async def ofrep_evaluate_flags(
     if if_none_match is not None and is_etag_matched(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     results = evaluate_flags(compiled, parsed.context, targeting_key_required=True)
+    count_evaluations(request, compiled.environment, "/ofrep/v1/evaluate/flags", len(results))
     return _json(ofrep.render_bulk(results, environment=compiled.environment), 200, headers)
 
 
 @router.post("/api/v1/client/evaluate", tags=["sdk"])
-async def client_evaluate(evaluate: EvaluateIn, compiled: CompiledFlags) -> EvaluationsPublic:
+async def client_evaluate(
+    request: Request, evaluate: EvaluateIn, compiled: CompiledFlags
+) -> EvaluationsPublic:
     """Evaluate flags on the server, exactly as ``FlagSet.evaluate`` would locally.
 
     Each result has the value, variant, reason and, on error, ``error_code``
     (``FLAG_NOT_FOUND`` for an unknown key).
     """
     results = evaluate_flags(compiled, evaluate.context.to_domain(), evaluate.flags)
+    count_evaluations(request, compiled.environment, "/api/v1/client/evaluate", len(results))
     return EvaluationsPublic(
         environment=compiled.environment,
         revision=compiled.revision,

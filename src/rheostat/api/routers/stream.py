@@ -39,6 +39,7 @@ def _hub(request: Request) -> StreamHub:
 @router.get(
     "/stream",
     response_class=EventStream,
+    status_code=200,  # EventStream takes no status_code argument for FastAPI to read one from
     responses={200: {"description": "text/event-stream of flag changes"}},
 )
 def client_stream(

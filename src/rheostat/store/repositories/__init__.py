@@ -13,6 +13,7 @@ from rheostat.store.repositories.experiments import (
 )
 from rheostat.store.repositories.flags import FlagChange, FlagRepository, StoredFlag
 from rheostat.store.repositories.metrics import MetricRepository
+from rheostat.store.repositories.monitoring import EnvironmentDelivery, MonitoringRepository
 from rheostat.store.repositories.parity_runs import ParityRunRepository
 from rheostat.store.repositories.plans import PlanRepository
 from rheostat.store.repositories.rollbacks import RollbackRepository
@@ -28,11 +29,13 @@ __all__ = [
     "BackfillRepository",
     "CheckRunRepository",
     "DeliveryOutcome",
+    "EnvironmentDelivery",
     "EnvironmentRepository",
     "ExperimentRepository",
     "FlagChange",
     "FlagRepository",
     "MetricRepository",
+    "MonitoringRepository",
     "ParityRunRepository",
     "PlanRepository",
     "RollbackRepository",
