@@ -23,6 +23,7 @@ from rheostat.api.schemas.common import ErrorResponse
 from rheostat.api.stream_hub import StreamHub
 from rheostat.clock import Clock
 from rheostat.settings import Settings
+from rheostat.web import mount_dashboard
 
 __all__ = ["create_app"]
 
@@ -86,4 +87,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_dashboard(app)
     return app
