@@ -213,9 +213,10 @@ def _polyline(line: Series, to_x: Callable[[float], float], to_y: Callable[[floa
         f'<circle cx="{to_x(x):.1f}" cy="{to_y(y):.1f}" r="3" fill="{colour}"/>'
         for x, y in line.points
     )
+    dash = ' stroke-dasharray="7 4"' if line.tone != "treatment" else ""
     return (
-        f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
-        + dots
+        f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2.5"'
+        f"{dash}/>" + dots
     )
 
 

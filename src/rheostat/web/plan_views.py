@@ -33,6 +33,7 @@ __all__ = [
     "bucket_edges",
     "event_rows",
     "gate_rows",
+    "is_approved",
     "is_live",
     "metric_series",
     "stage_label",
@@ -128,9 +129,18 @@ def _stage_status(state: PlanState, index: int) -> str:
     return "next"
 
 
-def available_commands(phase: Phase) -> tuple[str, ...]:
-    """The commands that make sense in ``phase`` (none once the plan has ended)."""
-    return tuple(command.value for command in _COMMANDS.get(phase, ()))
+def available_commands(state: PlanState) -> tuple[str, ...]:
+    """The commands that make sense now (none once the plan has ended; no second approval
+    of a stage approved, which the controller applies on its next pass)."""
+    commands = _COMMANDS.get(state.phase, ())
+    if is_approved(state):
+        commands = tuple(c for c in commands if c is not CommandKind.APPROVE)
+    return tuple(command.value for command in commands)
+
+
+def is_approved(state: PlanState) -> bool:
+    """Whether the stage that waits for approval got it (the controller has yet to act)."""
+    return state.phase is Phase.AWAITING_APPROVAL and state.stage in state.approved
 
 
 def is_live(phase: Phase) -> bool:

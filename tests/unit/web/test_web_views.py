@@ -115,9 +115,13 @@ def test_a_rolled_back_plan_marks_its_stages_undone() -> None:
 
 
 def test_commands_offered_follow_the_phase() -> None:
-    assert available_commands(Phase.AWAITING_APPROVAL) == ("approve", "pause", "rollback")
-    assert available_commands(Phase.PAUSED) == ("resume", "rollback")
-    assert available_commands(Phase.COMPLETED) == ()
+    def offered(phase: Phase, approved: frozenset[int] = frozenset()) -> tuple[str, ...]:
+        return available_commands(PlanState(plan=PLAN, phase=phase, stage=1, approved=approved))
+
+    assert offered(Phase.AWAITING_APPROVAL) == ("approve", "pause", "rollback")
+    assert offered(Phase.AWAITING_APPROVAL, frozenset({1})) == ("pause", "rollback")
+    assert offered(Phase.PAUSED) == ("resume", "rollback")
+    assert offered(Phase.COMPLETED) == ()
 
 
 def test_metric_series_compute_each_buckets_rate_per_arm() -> None:

@@ -25,10 +25,12 @@ from rheostat.service import PlanRecord, UnitOfWork
 from rheostat.web.charts import line_chart
 from rheostat.web.deps import Form, SignedIn, Viewer, now_of, read_form, store_of
 from rheostat.web.plan_views import (
+    BUCKETS,
     available_commands,
     bucket_edges,
     event_rows,
     gate_rows,
+    is_approved,
     is_live,
     metric_series,
     stage_rows,
@@ -185,13 +187,16 @@ def _details(request: Request, environment: str, name: str) -> dict[str, Any]:
         "stages": stage_rows(state),
         "events": event_rows(events),
         "gates": gate_rows(gates),
-        "commands": available_commands(state.phase),
+        "commands": available_commands(state),
+        "approved": is_approved(state),
         "charts": charts,
     }
 
 
-def _charts(uow: UnitOfWork, record: PlanRecord, start: datetime, end: datetime) -> list[Markup]:
-    """One chart per metric gate: treatment against holdback (or everyone else)."""
+def _charts(
+    uow: UnitOfWork, record: PlanRecord, start: datetime, end: datetime
+) -> list[tuple[str, Markup]]:
+    """One chart (title, svg) per metric gate: treatment against holdback (or everyone else)."""
     plan = record.state.plan
     metrics: dict[str, tuple[str, str]] = {}
     for gate in plan.gates:
@@ -206,7 +211,8 @@ def _charts(uow: UnitOfWork, record: PlanRecord, start: datetime, end: datetime)
             (until, _totals(uow, record, metric, since, until)) for since, until in pairwise(edges)
         ]
         series = metric_series(start, buckets, variants=variants)
-        charts.append(line_chart(series, title=f"{metric}: treatment vs {variants[1]}"))
+        title = f"{metric}: treatment vs {series[1].name}, rate in each {BUCKETS}th of the plan"
+        charts.append((title, line_chart(series, title=title)))
     return charts
 
 
