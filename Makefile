@@ -38,7 +38,8 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests -m "not slow"
 
-test: lint  ## the whole suite, lint included
+test: lint  ## the whole suite, lint included (the browser tests need /usr/bin/chromium)
+	sh tools/ensure_chromium.sh
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
 
 test-pg: install  ## only the PostgreSQL tests (set RHEOSTAT_TEST_POSTGRES_URL to use a running server)

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
             neither a connection nor a worker thread. Keep it below the connection pool's size
             (15 by default) so that a request holding a connection never waits for a thread
             held by a request that waits for a connection.
+        session_secret: the key that signs dashboard sessions (``RHEOSTAT_SESSION_SECRET``);
+            give every replica the same one. Unset: a random key per process.
         prometheus_url: the Prometheus HTTP API that ``source: prometheus`` gates query
             (``RHEOSTAT_PROMETHEUS_URL``); unset, those gates answer ``error``.
         metrics_token: when set, ``GET /metrics`` wants ``Authorization: Bearer <token>``
@@ -88,3 +90,5 @@ class Settings(BaseSettings):
     def allowed_cors_origins(self) -> tuple[str, ...]:
         """``cors_origins`` as a tuple of origins."""
         return tuple(name.strip() for name in self.cors_origins.split(",") if name.strip())
+
+    session_secret: str | None = Field(default=None, repr=False)

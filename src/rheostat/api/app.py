@@ -24,6 +24,7 @@ from rheostat.api.stream_hub import StreamHub
 from rheostat.api.telemetry import Telemetry
 from rheostat.clock import Clock
 from rheostat.settings import Settings
+from rheostat.web import mount_dashboard
 
 __all__ = ["create_app"]
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_dashboard(app)
     return app
 
 

@@ -1,0 +1,184 @@
+"""Flags: the list (search, state, rollout), a flag's rules, variants and history, the kill
+switch (confirmed, with a reason) and restoring an old version."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from rheostat import service
+from rheostat.errors import RheostatError, ValidationError
+from rheostat.web.deps import Form, SignedIn, Viewer, read_form, store_of
+from rheostat.web.flag_views import flag_rows, history_rows, rule_rows, variant_rows
+from rheostat.web.rendering import render
+from rheostat.web.routes.common import back_to, page, pick_environment, problem
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+EnvironmentParam = Annotated[str | None, Query(max_length=63)]
+SearchParam = Annotated[str, Query(max_length=200)]
+
+
+@router.get("/flags")
+def flags_page(
+    request: Request, viewer: SignedIn, environment: EnvironmentParam = None, q: SearchParam = ""
+) -> HTMLResponse:
+    """Every flag of the environment: state, rollout percentage, a kill button."""
+    with store_of(request).reading() as uow:
+        environments, chosen = pick_environment(uow, environment)
+        summaries = [] if chosen is None else service.flag_summaries(uow, chosen)
+    return page(
+        "flags.html",
+        viewer=viewer,
+        active="/flags",
+        title="Flags",
+        request=request,
+        environments=environments,
+        environment=chosen,
+        search=q,
+        rows=flag_rows(summaries, search=q),
+    )
+
+
+@router.get("/flags/rows")
+def flag_rows_fragment(
+    request: Request, viewer: SignedIn, environment: EnvironmentParam = None, q: SearchParam = ""
+) -> HTMLResponse:
+    """The table rows only, for the search box (htmx)."""
+    with store_of(request).reading() as uow:
+        _, chosen = pick_environment(uow, environment)
+        summaries = [] if chosen is None else service.flag_summaries(uow, chosen)
+    rows = flag_rows(summaries, search=q)
+    return render("_flag_rows.html", {"rows": rows, "viewer": viewer})
+
+
+@router.get("/flags/{environment}/{key}")
+def flag_page(request: Request, viewer: SignedIn, environment: str, key: str) -> HTMLResponse:
+    """A flag: variants, rules, and its history with what each version changed."""
+    try:
+        with store_of(request).reading() as uow:
+            record = service.get_flag(uow, environment, key)
+            history = service.flag_history(uow, environment, key)
+            stats = service.flag_stats(uow, environment, key)
+    except RheostatError as error:
+        return problem(error, viewer=viewer, request=request, back="/flags")
+    return page(
+        "flag.html",
+        viewer=viewer,
+        active="/flags",
+        title=f"Flag {key}",
+        request=request,
+        environment=environment,
+        flag=record,
+        stats=stats,
+        variants=variant_rows(record.definition),
+        rules=rule_rows(record.definition),
+        history=history_rows(history),
+    )
+
+
+@router.get("/flags/{environment}/{key}/kill")
+def kill_confirmation(
+    request: Request, viewer: SignedIn, environment: str, key: str
+) -> HTMLResponse:
+    """Ask before engaging the kill switch, and ask why."""
+    try:
+        with store_of(request).reading() as uow:
+            record = service.get_flag(uow, environment, key)
+    except RheostatError as error:
+        return problem(error, viewer=viewer, request=request, back="/flags")
+    return page(
+        "kill.html",
+        viewer=viewer,
+        active="/flags",
+        title=f"Kill {key}?",
+        request=request,
+        environment=environment,
+        flag=record,
+        error="",
+    )
+
+
+@router.post("/flags/{environment}/{key}/kill")
+async def kill(request: Request, viewer: SignedIn, environment: str, key: str) -> Response:
+    """Engage the kill switch (audited as ``flag.killed`` with the reason given)."""
+    form = await read_form(request, viewer)
+    return await run_in_threadpool(_switch, request, viewer, form, (environment, key, "kill"))
+
+
+@router.post("/flags/{environment}/{key}/enable")
+async def enable(request: Request, viewer: SignedIn, environment: str, key: str) -> Response:
+    """Turn a killed flag back on."""
+    form = await read_form(request, viewer)
+    return await run_in_threadpool(_switch, request, viewer, form, (environment, key, "enable"))
+
+
+@router.post("/flags/{environment}/{key}/restore")
+async def restore(request: Request, viewer: SignedIn, environment: str, key: str) -> Response:
+    """Write a new version equal to an old one."""
+    form = await read_form(request, viewer)
+    return await run_in_threadpool(_restore, request, viewer, form, (environment, key))
+
+
+def _switch(request: Request, viewer: Viewer, form: Form, target: tuple[str, str, str]) -> Response:
+    environment, key, verb = target
+    reason = form.get("reason", "").strip()
+    try:
+        if not reason:
+            raise ValidationError("say why: the reason is recorded in the audit log")
+        change = service.Change(actor=viewer.actor, reason=reason)
+        with store_of(request).unit_of_work() as uow:
+            switch = service.kill_flag if verb == "kill" else service.enable_flag
+            switch(uow, environment, key, change=change)
+    except RheostatError as error:
+        if verb == "kill":
+            return _kill_refused(request, viewer, environment, key, error)
+        return problem(error, viewer=viewer, request=request, back=f"/flags/{environment}/{key}")
+    done = f"Flag {key} killed" if verb == "kill" else f"Flag {key} turned back on"
+    return back_to(f"/flags/{environment}/{key}", done)
+
+
+def _kill_refused(
+    request: Request, viewer: Viewer, environment: str, key: str, error: RheostatError
+) -> HTMLResponse:
+    try:
+        with store_of(request).reading() as uow:
+            record = service.get_flag(uow, environment, key)
+    except RheostatError as missing:
+        return problem(missing, viewer=viewer, request=request, back="/flags")
+    return page(
+        "kill.html",
+        viewer=viewer,
+        active="/flags",
+        title=f"Kill {key}?",
+        request=request,
+        environment=environment,
+        flag=record,
+        error=error.message,
+        status_code=422,
+    )
+
+
+def _restore(request: Request, viewer: Viewer, form: Form, target: tuple[str, str]) -> Response:
+    environment, key = target
+    back = f"/flags/{environment}/{key}"
+    try:
+        version, expected = _integer(form, "version"), _integer(form, "expected_version")
+        reason = form.get("reason", "").strip() or f"restored version {version} from the dashboard"
+        change = service.Change(actor=viewer.actor, reason=reason, expected_version=expected)
+        with store_of(request).unit_of_work() as uow:
+            record = service.restore_flag(uow, environment, key, version, change=change)
+    except RheostatError as error:
+        return problem(error, viewer=viewer, request=request, back=back)
+    return back_to(back, f"Restored version {version} as version {record.version}")
+
+
+def _integer(form: Form, name: str) -> int:
+    text = form.get(name, "")
+    if not text.isdigit():
+        raise ValidationError(f"{name} must be a whole number, got {text!r}")
+    return int(text)
