@@ -17,6 +17,7 @@ from live_servers import (
     prepare_database,
     start_server,
 )
+from sqlalchemy import make_url
 
 from rheostat.clock import SystemClock
 
@@ -91,7 +92,7 @@ def test_a_server_never_logs_api_keys_or_the_database_password(
 ) -> None:
     # Given a PostgreSQL URL with a password (the local server trusts loopback, so any works)
     password = "pw-Lq0r7s"  # noqa: S105  # a test value, the thing that must not leak
-    url = postgres_url.replace("://postgres@", f"://postgres:{password}@", 1)
+    url = make_url(postgres_url).set(password=password).render_as_string(hide_password=False)
     assert password in url
     keys = prepare_database(url)
     log = tmp_path / "server.log"

@@ -38,9 +38,14 @@ def _hub(request: Request) -> StreamHub:
 
 @router.get(
     "/stream",
-    response_class=EventStream,
-    status_code=200,  # EventStream takes no status_code argument for FastAPI to read one from
-    responses={200: {"description": "text/event-stream of flag changes"}},
+    # Errors are JSON like every route's: only the 200 is an event stream (documented here,
+    # not as the route's response class, which would document the errors as streams too).
+    responses={
+        200: {
+            "description": "text/event-stream of flag changes",
+            "content": {"text/event-stream": {}},
+        }
+    },
 )
 def client_stream(
     request: Request,
