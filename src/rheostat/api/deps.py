@@ -38,13 +38,15 @@ __all__ = [
     "require_expected_version",
     "resolve_expected_version",
     "sdk_environment",
+    "snapshots_of",
+    "store_of",
     "version_etag",
 ]
 
 bearer = HTTPBearer(auto_error=False, description="an API key: rh_admin_... or rh_sdk_...")
 
 
-def get_store(request: Request) -> SqlStore:
+def store_of(request: Request) -> SqlStore:
     """Return the store the application's lifespan opened."""
     store = getattr(request.app.state, "store", None)
     if not isinstance(store, SqlStore):
@@ -52,15 +54,26 @@ def get_store(request: Request) -> SqlStore:
     return store
 
 
+async def get_store(request: Request) -> SqlStore:
+    """``store_of`` as a dependency. ``async`` although it awaits nothing: FastAPI runs a plain
+    ``def`` dependency in a worker thread, and that hop costs more than the lookup itself."""
+    return store_of(request)
+
+
 StoreDep = Annotated[SqlStore, Depends(get_store)]
 
 
-def get_snapshots(request: Request) -> SnapshotCache:
+def snapshots_of(request: Request) -> SnapshotCache:
     """Return the process's cache of SDK snapshots (built by the lifespan)."""
     snapshots = getattr(request.app.state, "snapshots", None)
     if not isinstance(snapshots, SnapshotCache):
         raise ConfigurationError("the application is not started (its lifespan has not run)")
     return snapshots
+
+
+async def get_snapshots(request: Request) -> SnapshotCache:
+    """``snapshots_of`` as a dependency (``async`` to stay on the event loop, as ``get_store``)."""
+    return snapshots_of(request)
 
 
 SnapshotsDep = Annotated[SnapshotCache, Depends(get_snapshots)]
@@ -138,8 +151,9 @@ def get_api_key(
 AnyKey = Annotated[ApiKey, Depends(get_api_key)]
 
 
-def require_admin(api_key: AnyKey) -> ApiKey:
-    """Refuse any key but an ``admin`` one (403 ``permission_denied``)."""
+async def require_admin(api_key: AnyKey) -> ApiKey:
+    """Refuse any key but an ``admin`` one (403 ``permission_denied``; ``async`` to stay on
+    the event loop: it does no I/O)."""
     authorize(api_key, ApiKeyScope.ADMIN)
     return api_key
 
@@ -172,7 +186,17 @@ def sdk_environment(
     return target
 
 
-SdkEnvironment = Annotated[str, Depends(sdk_environment)]
+async def _sdk_environment(
+    api_key: AnyKey,
+    environment: Annotated[
+        str | None,
+        Query(max_length=63, description="defaults to an sdk key's own environment"),
+    ] = None,
+) -> str:
+    return sdk_environment(api_key, environment)  # on the event loop: it does no I/O
+
+
+SdkEnvironment = Annotated[str, Depends(_sdk_environment)]
 
 EnvironmentQuery = Annotated[
     str, Query(min_length=1, max_length=63, description="environment key, e.g. production")

@@ -29,6 +29,9 @@ logger = logging.getLogger("rheostat.store")
 
 _POSTGRES_ALIASES = ("postgresql", "postgres", "postgresql+psycopg")
 _SQLITE_TIMEOUT_S = 30.0
+_POOL = {"pool_size": 20, "max_overflow": 20}
+"""Connections kept open (and the most opened beyond them): enough for every request that may
+hold one at once, so a busy server reuses its connections instead of opening one per request."""
 
 
 def normalize_database_url(url: str) -> str:
@@ -233,8 +236,8 @@ def build_engine(url: str) -> Engine:
     """Create the engine; on SQLite, turn on WAL, foreign keys and write-serialising BEGIN."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": _SQLITE_TIMEOUT_S})
+        return create_engine(url, pool_pre_ping=True, **_POOL)
+    engine = create_engine(url, connect_args={"timeout": _SQLITE_TIMEOUT_S}, **_POOL)
     event.listen(engine, "do_connect", lambda *_: _require_sqlite_folder(parsed))
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
@@ -271,7 +274,15 @@ def _begin_sqlite(connection: Any) -> None:
     # A writer takes the write lock at once (BEGIN IMMEDIATE): no other writer can slip in
     # between its read and its write. A reader takes no lock (deferred BEGIN; WAL gives it a
     # snapshot), and query_only makes a write attempted in it fail instead of taking the lock.
-    # Both set query_only, so a pooled connection never carries a reader's setting over.
-    read_only = connection.get_execution_options().get(_READ_ONLY, False)
-    connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+    # Both set query_only (when the pooled connection's last transaction had the other
+    # setting), so a pooled connection never carries a reader's setting over.
+    read_only = bool(connection.get_execution_options().get(_READ_ONLY, False))
+    pooled = connection.connection.info  # lives as long as the SQLite connection
+    if pooled.get(_QUERY_ONLY) is not read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+        pooled[_QUERY_ONLY] = read_only
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+_QUERY_ONLY = "rheostat_query_only"
+"""Where a pooled SQLite connection remembers its ``query_only`` setting."""

@@ -21,13 +21,14 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/client", tags=["sdk"])
 
 
-def _key_environment(
+async def _key_environment(
     api_key: AnyKey,
     environment: Annotated[
         str | None, Query(max_length=63, description="defaults to an sdk key's own environment")
     ] = None,
 ) -> str | None:
-    """Authorise an sdk key before its body is validated; an admin key may name any."""
+    """Authorise an sdk key before its body is validated; an admin key may name any (on the
+    event loop: it does no I/O)."""
     target = environment or api_key.environment
     if target is not None:
         service.authorize(api_key, ApiKeyScope.SDK, target)

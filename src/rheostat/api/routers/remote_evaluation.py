@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from fastapi.security import HTTPAuthorizationCredentials
 
 from rheostat.api import ofrep
-from rheostat.api.deps import bearer, get_snapshots, get_store
+from rheostat.api.deps import bearer, snapshots_of, store_of
 from rheostat.api.routers.client import is_etag_matched
 from rheostat.api.schemas.common import ErrorResponse
 from rheostat.api.schemas.remote_evaluation import (
@@ -88,7 +88,7 @@ def compiled_flags(
     hop): a connection is held only inside it (``sdk_unit``), and the routes then evaluate on
     the event loop (pure and short).
     """
-    store, snapshots = get_store(request), get_snapshots(request)
+    store, snapshots = store_of(request), snapshots_of(request)
     with sdk_unit(store, request, environment=environment, x_api_key=x_api_key) as (uow, target):
         current = snapshots.get(uow, target)
     return flag_sets_of(request).compiled(current)

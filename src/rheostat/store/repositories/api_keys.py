@@ -50,8 +50,16 @@ class ApiKeyRepository:
 
     def find_by_hash(self, token_hash: str) -> tuple[ApiKey, str] | None:
         """Return the key whose token hashes to ``token_hash`` and the stored hash, or ``None``."""
-        row = self._session.scalar(select(ApiKeyRow).where(ApiKeyRow.token_hash == token_hash))
-        return None if row is None else (self._map(row), row.token_hash)
+        # one statement (the key and its environment's name): every API request runs it
+        found = self._session.execute(
+            select(ApiKeyRow, EnvironmentRow.key)
+            .outerjoin(EnvironmentRow, EnvironmentRow.id == ApiKeyRow.environment_id)
+            .where(ApiKeyRow.token_hash == token_hash)
+        ).first()
+        if found is None:
+            return None
+        row, environment = found
+        return to_api_key(row, environment), row.token_hash
 
     def list(self, *, include_revoked: bool) -> builtins.list[ApiKey]:
         """Return keys, oldest first."""
