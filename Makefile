@@ -40,7 +40,7 @@ unit: install
 
 test: lint  ## the whole suite, lint included (the browser tests need /usr/bin/chromium)
 	sh tools/ensure_chromium.sh
-	$(BIN)/pytest -n $(PYTEST_WORKERS) tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=25 tests
 
 test-pg: install  ## only the PostgreSQL tests (set RHEOSTAT_TEST_POSTGRES_URL to use a running server)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests -m postgres
