@@ -14,7 +14,7 @@ from rheostat.service import UnitOfWork
 from rheostat.web.deps import Form, SignedIn, Viewer, store_of
 from rheostat.web.flag_views import flag_rows, history_rows, rule_rows, variant_rows
 from rheostat.web.rendering import render
-from rheostat.web.routes.common import page, pick_environment, problem
+from rheostat.web.routes.common import page, problem, read_environment_rows
 from rheostat.web.routes.forms import submit
 
 __all__ = ["router"]
@@ -29,9 +29,9 @@ def flags_page(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None, q: SearchParam = ""
 ) -> HTMLResponse:
     """Every flag of the environment: state, rollout percentage, a kill button."""
-    with store_of(request).reading() as uow:
-        environments, chosen = pick_environment(uow, environment)
-        summaries = [] if chosen is None else service.flag_summaries(uow, chosen)
+    environments, chosen, summaries = read_environment_rows(
+        request, environment, service.flag_summaries
+    )
     return page(
         "flags.html",
         viewer=viewer,
@@ -50,9 +50,7 @@ def flag_rows_fragment(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None, q: SearchParam = ""
 ) -> HTMLResponse:
     """The table rows only, for the search box (htmx)."""
-    with store_of(request).reading() as uow:
-        _, chosen = pick_environment(uow, environment)
-        summaries = [] if chosen is None else service.flag_summaries(uow, chosen)
+    _, _, summaries = read_environment_rows(request, environment, service.flag_summaries)
     rows = flag_rows(summaries, search=q)
     return render("_flag_rows.html", {"rows": rows, "viewer": viewer})
 

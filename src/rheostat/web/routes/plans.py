@@ -35,7 +35,7 @@ from rheostat.web.plan_views import (
     stage_rows,
 )
 from rheostat.web.rendering import render
-from rheostat.web.routes.common import page, pick_environment, problem
+from rheostat.web.routes.common import page, problem, read_environment_rows
 from rheostat.web.routes.forms import submit
 
 __all__ = ["router"]
@@ -64,9 +64,7 @@ def plans_page(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None
 ) -> HTMLResponse:
     """The environment's plans; the table refreshes itself."""
-    with store_of(request).reading() as uow:
-        environments, chosen = pick_environment(uow, environment)
-        rows = [] if chosen is None else _plan_rows(uow, chosen)
+    environments, chosen, rows = read_environment_rows(request, environment, _plan_rows)
     return page(
         "plans.html",
         viewer=viewer,
@@ -84,9 +82,7 @@ def plans_fragment(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None
 ) -> HTMLResponse:
     """The plan table's rows (polled)."""
-    with store_of(request).reading() as uow:
-        _, chosen = pick_environment(uow, environment)
-        rows = [] if chosen is None else _plan_rows(uow, chosen)
+    _, chosen, rows = read_environment_rows(request, environment, _plan_rows)
     return render("_plan_rows.html", {"rows": rows, "viewer": viewer, "environment": chosen})
 
 
