@@ -1,4 +1,5 @@
-"""Fixtures of the integration tests that talk to a real ``rheostat serve`` process."""
+"""Fixtures shared by the integration tests: API keys in ``store``, and a real
+``rheostat serve`` process with its database."""
 
 from __future__ import annotations
 
@@ -6,6 +7,27 @@ from collections.abc import Iterator
 
 import pytest
 from live_servers import Keys, LiveServer, prepare_database, start_server
+
+from rheostat import service
+from rheostat.service import Change, SqlStore, transact
+
+
+@pytest.fixture
+def production_keys(store: SqlStore) -> dict[str, dict[str, str]]:
+    """Environment ``production`` in ``store``, an admin key ``ops`` and an sdk key ``app``
+    of it: their ``Authorization`` headers, by scope (``admin``, ``sdk``)."""
+    transact(store, service.create_environment, "production", change=Change(actor="setup"))
+    admin = transact(
+        store, service.create_api_key, name="ops", scope="admin", change=Change(actor="s")
+    )
+    sdk = transact(
+        store, service.create_api_key, name="app", scope="sdk", environment="production",
+        change=Change(actor="s"),
+    )  # fmt: skip
+    return {
+        "admin": {"Authorization": f"Bearer {admin.token}"},
+        "sdk": {"Authorization": f"Bearer {sdk.token}"},
+    }
 
 
 @pytest.fixture(scope="module")
