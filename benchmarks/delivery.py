@@ -174,15 +174,27 @@ def _prepare(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def _serve(database_url: str) -> Iterator[str]:
+def _serve(database_url: str, executable: Path = RHEOSTAT) -> Iterator[str]:
+    """``executable serve`` (this environment's ``rheostat`` by default) on ``database_url``."""
+
+    def command(port: int) -> list[str]:
+        return [str(executable), "serve", "--port", str(port), "--database-url", database_url]
+
+    with _running(command, tries=600) as url:
+        yield url
+
+
+@contextmanager
+def _running(command: Callable[[int], list[str]], *, tries: int) -> Iterator[str]:
+    """Run ``command(port)`` on a free loopback port and yield its URL once ``/health``
+    answers (or after ``tries`` attempts); terminate it when the block ends."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [str(RHEOSTAT), "serve", "--port", str(port), "--database-url", database_url]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    process = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+        for _ in range(tries):
             try:
                 if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
                     break

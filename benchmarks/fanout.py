@@ -31,7 +31,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -114,7 +113,7 @@ def _measure(
     with ExitStack() as servers:
         replicas = [servers.enter_context(delivery._serve(database_url)) for _ in range(2)]
         before = [
-            servers.enter_context(_serve(args.before, database_url))
+            servers.enter_context(delivery._serve(database_url, Path(args.before)))
             for _ in range(2 if args.before else 0)
         ]
         references = {
@@ -376,36 +375,12 @@ async def _follow(url: str, token: str, count: int) -> int:
 
 
 @contextmanager
-def _serve(executable: str, database_url: str) -> Iterator[str]:
-    """``delivery._serve`` with another ``rheostat`` executable."""
-    saved = delivery.RHEOSTAT
-    delivery.RHEOSTAT = Path(executable)
-    try:
-        with delivery._serve(database_url) as url:
-            yield url
-    finally:
-        delivery.RHEOSTAT = saved
-
-
-@contextmanager
 def _reference(stack: str) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, __file__, "--reference-server", str(port), stack]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    def command(port: int) -> list[str]:
+        return [sys.executable, __file__, "--reference-server", str(port), stack]
+
+    with delivery._running(command, tries=300) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _reference_server(port: int, stack: str) -> int:

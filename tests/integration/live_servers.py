@@ -1,7 +1,9 @@
 """Real ``rheostat serve`` processes on loopback ports, for tests of streaming and the SDK.
 
-Imported by test modules (not a conftest): ``start_server`` yields a running server and stops
-it; ``read_events`` follows an SSE stream with the SDK's own parser.
+Imported by test modules and by ``conftest.py`` (whose ``live_database`` and ``live_server``
+fixtures use it): ``start_server`` yields a running server and stops it; ``post_as_admin``
+and ``roll_out_flag`` change flags through its API; ``read_metric_totals`` reads what SDKs
+tracked from the database; ``read_events`` follows an SSE stream with the SDK's own parser.
 """
 
 from __future__ import annotations
@@ -14,17 +16,21 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
+from rheostat import service
 from rheostat.clock import SystemClock
+from rheostat.metrics import WindowKind, WindowTotals
 from rheostat.sdk.events import EventStreamParser, ServerEvent
 
 RHEOSTAT = Path(sys.executable).with_name("rheostat")
 READY_WITHIN_S = 60.0
 STREAM_TIMEOUT_S = 30.0
 """How long a test waits for an event before failing (a guard, not a measurement)."""
+PRODUCTION = {"environment": "production"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +117,40 @@ def start_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+def post_as_admin(server: LiveServer, keys: Keys, path: str, body: dict[str, object]) -> None:
+    """POST ``body`` to ``path`` in ``production`` with the admin key; it must succeed."""
+    with httpx.Client(base_url=server.url, headers=keys.admin, timeout=10.0) as http:
+        response = http.post(path, params=PRODUCTION, json=body)
+        assert response.status_code in (200, 201), response.text
+
+
+def roll_out_flag(server: LiveServer, keys: Keys, key: str, *, percent: float) -> None:
+    """Create the flag ``key`` in ``production`` and roll it out to ``percent``."""
+    post_as_admin(server, keys, "/api/v1/flags", {"key": key})
+    post_as_admin(server, keys, f"/api/v1/flags/{key}/rollout", {"percent": percent})
+
+
+def read_metric_totals(
+    database_url: str, flag: str, metric: str
+) -> dict[tuple[str, WindowKind], WindowTotals]:
+    """What is stored of ``flag``'s ``metric`` in ``production``, from an hour ago to an hour
+    from now, per (variant, kind)."""
+    store = service.open_store(database_url)
+    try:
+        with store.reading() as uow:
+            now = SystemClock().now()
+            return service.metric_totals(
+                uow,
+                "production",
+                flag,
+                metric,
+                since=now - timedelta(hours=1),
+                until=now + timedelta(hours=1),
+            )
+    finally:
+        store.close()
 
 
 def _wait_until_ready(process: subprocess.Popen[str], url: str) -> None:

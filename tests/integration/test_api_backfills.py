@@ -8,28 +8,11 @@ import pytest
 from backfill_data import create_source, create_target, job_text
 from fastapi.testclient import TestClient
 
-from rheostat import service
 from rheostat.api import create_app
 from rheostat.backfill import job_from_text
 from rheostat.runner import BackfillRunner
-from rheostat.service import Change, SqlStore, transact
+from rheostat.service import SqlStore
 from rheostat.settings import Settings
-
-
-@pytest.fixture
-def headers(store: SqlStore) -> dict[str, dict[str, str]]:
-    transact(store, service.create_environment, "production", change=Change(actor="setup"))
-    admin = transact(
-        store, service.create_api_key, name="ops", scope="admin", change=Change(actor="s")
-    )
-    sdk = transact(
-        store, service.create_api_key, name="app", scope="sdk", environment="production",
-        change=Change(actor="s"),
-    )  # fmt: skip
-    return {
-        "admin": {"Authorization": f"Bearer {admin.token}"},
-        "sdk": {"Authorization": f"Bearer {sdk.token}"},
-    }
 
 
 @pytest.fixture
@@ -39,7 +22,7 @@ def client(store_url: str, store: SqlStore) -> Iterator[TestClient]:
 
 
 def test_a_finished_backfill_shows_its_progress_and_checkpoints(
-    client: TestClient, headers: dict[str, dict[str, str]], store: SqlStore, store_url: str
+    client: TestClient, production_keys: dict[str, dict[str, str]], store: SqlStore, store_url: str
 ) -> None:
     create_source(store_url, 300)
     create_target(store_url)
@@ -49,8 +32,8 @@ def test_a_finished_backfill_shows_its_progress_and_checkpoints(
         runner.run()
         runner.verify()
 
-    listed = client.get("/api/v1/backfills", headers=headers["admin"])
-    shown = client.get("/api/v1/backfills/docs", headers=headers["admin"])
+    listed = client.get("/api/v1/backfills", headers=production_keys["admin"])
+    shown = client.get("/api/v1/backfills/docs", headers=production_keys["admin"])
 
     assert listed.status_code == 200
     assert [item["name"] for item in listed.json()["items"]] == ["docs"]
@@ -64,10 +47,10 @@ def test_a_finished_backfill_shows_its_progress_and_checkpoints(
 
 
 def test_unknown_jobs_are_404_and_sdk_keys_are_refused(
-    client: TestClient, headers: dict[str, dict[str, str]]
+    client: TestClient, production_keys: dict[str, dict[str, str]]
 ) -> None:
-    missing = client.get("/api/v1/backfills/nope", headers=headers["admin"])
-    refused = client.get("/api/v1/backfills", headers=headers["sdk"])
+    missing = client.get("/api/v1/backfills/nope", headers=production_keys["admin"])
+    refused = client.get("/api/v1/backfills", headers=production_keys["sdk"])
 
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"

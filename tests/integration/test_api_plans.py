@@ -27,22 +27,11 @@ DOCUMENT: dict[str, Any] = {
 
 
 @pytest.fixture
-def keys(store: SqlStore) -> dict[str, dict[str, str]]:
-    transact(store, service.create_environment, "production", change=Change(actor="setup"))
+def keys(store: SqlStore, production_keys: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     transact(
         store, service.create_flag, "production", "hybrid_search", {}, change=Change(actor="s")
     )
-    admin = transact(
-        store, service.create_api_key, name="ops", scope="admin", change=Change(actor="s")
-    )
-    sdk = transact(
-        store, service.create_api_key, name="app", scope="sdk", environment="production",
-        change=Change(actor="s"),
-    )  # fmt: skip
-    return {
-        "admin": {"Authorization": f"Bearer {admin.token}"},
-        "sdk": {"Authorization": f"Bearer {sdk.token}"},
-    }
+    return production_keys
 
 
 @pytest.fixture

@@ -24,23 +24,12 @@ FLAG = "hybrid_search"
 
 
 @pytest.fixture
-def keys(store: SqlStore) -> dict[str, dict[str, str]]:
-    transact(store, service.create_environment, "production", change=Change(actor="setup"))
+def keys(store: SqlStore, production_keys: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     transact(store, service.create_flag, "production", FLAG, {}, change=Change(actor="s"))
     transact(
         store, service.set_rollout_percentage, "production", FLAG, 40, change=Change(actor="s")
     )
-    admin = transact(
-        store, service.create_api_key, name="ops", scope="admin", change=Change(actor="s")
-    )
-    sdk = transact(
-        store, service.create_api_key, name="app", scope="sdk", environment="production",
-        change=Change(actor="s"),
-    )  # fmt: skip
-    return {
-        "admin": {"Authorization": f"Bearer {admin.token}"},
-        "sdk": {"Authorization": f"Bearer {sdk.token}"},
-    }
+    return production_keys
 
 
 @pytest.fixture

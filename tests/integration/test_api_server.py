@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-
-from rheostat.clock import SystemClock
-
-RHEOSTAT = Path(sys.executable).with_name("rheostat")
-READY_WITHIN_S = 60.0
+from live_servers import Keys, LiveServer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,62 +16,10 @@ class Server:
     admin: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _rheostat(*args: str, database_url: str) -> str:
-    result = subprocess.run(  # noqa: S603  # our own console script, fixed arguments
-        [str(RHEOSTAT), *args, "--database-url", database_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return result.stdout
-
-
-def _wait_until_ready(process: subprocess.Popen[str], url: str) -> None:
-    clock = SystemClock()
-    deadline = clock.monotonic() + READY_WITHIN_S
-    while clock.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"rheostat serve exited early: {process.communicate()[1]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            clock.sleep(0.1)  # not started yet; this is a readiness wait, not an assertion
-    raise AssertionError(f"rheostat serve did not answer within {READY_WITHIN_S} s")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(live_server: LiveServer, live_database: tuple[str, Keys]) -> Server:
     """A `rheostat serve` process (default host) on a fresh SQLite file, and an admin key."""
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'rheostat.db'}"
-    _rheostat("migrate-db", database_url=database_url)
-    _rheostat("env", "create", "production", database_url=database_url)
-    created = json.loads(
-        _rheostat("keys", "create", "ops", "--scope", "admin", "--json", database_url=database_url)
-    )
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603  # our own console script, fixed arguments
-        [str(RHEOSTAT), "serve", "--port", str(port), "--database-url", database_url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(process, url)
-        yield Server(url=url, admin={"Authorization": f"Bearer {created['token']}"})
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    return Server(url=live_server.url, admin=live_database[1].admin)
 
 
 def test_the_served_api_ramps_kills_and_reports_health(server: Server) -> None:

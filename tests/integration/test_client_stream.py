@@ -21,14 +21,8 @@ PARAMS = {"environment": "production"}
 
 
 @pytest.fixture(scope="module")
-def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Keys]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('stream') / 'rheostat.db'}"
-    return url, prepare_database(url)
-
-
-@pytest.fixture(scope="module")
-def server(sqlite_database: tuple[str, Keys]) -> Iterator[LiveServer]:
-    with start_server(sqlite_database[0], stream_keepalive_s="0.2") as live:
+def server(live_database: tuple[str, Keys]) -> Iterator[LiveServer]:
+    with start_server(live_database[0], stream_keepalive_s="0.2") as live:
         yield live
 
 
@@ -47,10 +41,10 @@ def _kill(url: str, keys: Keys, key: str) -> None:
 
 
 def test_a_stream_sends_the_document_then_each_change_as_a_patch(
-    server: LiveServer, sqlite_database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a flag served to everyone, and a client following the stream
-    _, keys = sqlite_database
+    _, keys = live_database
     _create_flag(server.url, keys, "stream-kill")
     with open_stream(server.url, keys.sdk) as stream:
         first = stream.next_event()
@@ -72,10 +66,10 @@ def test_a_stream_sends_the_document_then_each_change_as_a_patch(
 
 
 def test_a_client_that_is_up_to_date_gets_nothing_again_and_one_behind_gets_the_document(
-    server: LiveServer, sqlite_database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given the current revision, as GET /client/flags names it
-    _, keys = sqlite_database
+    _, keys = live_database
     _create_flag(server.url, keys, "resume-flag")
     flags = httpx.get(f"{server.url}/api/v1/client/flags", headers=keys.sdk, timeout=10.0)
     revision = flags.headers["X-Rheostat-Revision"]
@@ -97,10 +91,10 @@ def test_a_client_that_is_up_to_date_gets_nothing_again_and_one_behind_gets_the_
 
 
 def test_a_change_from_another_process_reaches_the_stream_and_idle_streams_get_keepalives(
-    server: LiveServer, sqlite_database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a client following the stream (keep-alives every 0.2 s on this server)
-    database_url, keys = sqlite_database
+    database_url, keys = live_database
     _create_flag(server.url, keys, "cli-kill")
     with open_stream(server.url, keys.sdk) as stream:
         stream.next_event()
@@ -116,10 +110,10 @@ def test_a_change_from_another_process_reaches_the_stream_and_idle_streams_get_k
 
 
 def test_the_stream_refuses_a_key_of_another_environment_and_an_unknown_one(
-    server: LiveServer, sqlite_database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given the sdk key of production
-    _, keys = sqlite_database
+    _, keys = live_database
     with httpx.Client(base_url=server.url, timeout=10.0) as http:
         # When it asks for staging, or no key is sent
         staging = {"environment": "staging"}
@@ -133,10 +127,10 @@ def test_the_stream_refuses_a_key_of_another_environment_and_an_unknown_one(
 
 
 def test_an_unchanged_document_is_not_modified_and_carries_its_revision(
-    server: LiveServer, sqlite_database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given the document and its ETag
-    _, keys = sqlite_database
+    _, keys = live_database
     with httpx.Client(base_url=server.url, headers=keys.sdk, timeout=10.0) as http:
         first = http.get("/api/v1/client/flags")
         # When it is asked for again with If-None-Match, before and after a change

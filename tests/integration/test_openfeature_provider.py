@@ -6,13 +6,19 @@ from __future__ import annotations
 import json
 import queue
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from live_servers import Keys, LiveServer, free_port, prepare_database, start_server
+from live_servers import (
+    Keys,
+    LiveServer,
+    free_port,
+    post_as_admin,
+    read_metric_totals,
+    roll_out_flag,
+    start_server,
+)
 from live_servers import rheostat as rheostat_cli
 from openfeature import api
 from openfeature.client import OpenFeatureClient
@@ -23,13 +29,10 @@ from openfeature.flag_evaluation import Reason
 from openfeature.provider import ProviderStatus
 from openfeature.track import TrackingEventDetails
 
-from rheostat import service
-from rheostat.clock import SystemClock
 from rheostat.metrics import WindowKind
 from rheostat.openfeature import RheostatProvider
 from rheostat.sdk import SyncOptions
 
-PARAMS = {"environment": "production"}
 WAIT_S = 30.0
 """A guard against hanging, never a measurement."""
 FAST = SyncOptions(grace_period_s=0.5, backoff_initial_s=0.05, backoff_max_s=0.2)
@@ -55,29 +58,18 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Keys]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('openfeature') / 'rheostat.db'}"
-    return url, prepare_database(url)
-
-
-@pytest.fixture(scope="module")
-def server(database: tuple[str, Keys]) -> Iterator[LiveServer]:
-    with start_server(database[0]) as live:
-        for key, definition in DEFINITIONS.items():
-            _admin(live, database[1], "/api/v1/flags", {"key": key, "definition": definition})
-        yield live
+def server(live_server: LiveServer, live_database: tuple[str, Keys]) -> LiveServer:
+    """The module's live server, holding the flags of ``DEFINITIONS``."""
+    for key, definition in DEFINITIONS.items():
+        body = {"key": key, "definition": definition}
+        post_as_admin(live_server, live_database[1], "/api/v1/flags", body)
+    return live_server
 
 
 @pytest.fixture(autouse=True)
 def _fresh_openfeature() -> Iterator[None]:
     yield
     api.clear_providers()
-
-
-def _admin(server: LiveServer, keys: Keys, path: str, body: dict[str, object]) -> None:
-    with httpx.Client(base_url=server.url, headers=keys.admin, timeout=10.0) as http:
-        response = http.post(path, params=PARAMS, json=body)
-        assert response.status_code in (200, 201), response.text
 
 
 def _events(client: OpenFeatureClient, *events: ProviderEvent) -> queue.Queue[tuple[Any, ...]]:
@@ -101,10 +93,10 @@ def _user(key: str, **attributes: Any) -> EvaluationContext:
 
 
 def test_each_type_and_reason_through_the_sdk_client(
-    server: LiveServer, database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given the provider of a live server, set and initialised through the OpenFeature API
-    _, keys = database
+    _, keys = live_database
     api.set_provider_and_wait(RheostatProvider.connect(url=server.url, api_key=keys.sdk_token))
     client = api.get_client()
 
@@ -132,9 +124,9 @@ def test_each_type_and_reason_through_the_sdk_client(
     assert banner.flag_metadata["revision"] == api.get_client().provider.client.revision  # type: ignore[attr-defined]
 
 
-def test_errors_through_the_sdk_client(server: LiveServer, database: tuple[str, Keys]) -> None:
+def test_errors_through_the_sdk_client(server: LiveServer, live_database: tuple[str, Keys]) -> None:
     # Given the provider of a live server
-    _, keys = database
+    _, keys = live_database
     api.set_provider_and_wait(RheostatProvider.connect(url=server.url, api_key=keys.sdk_token))
     client = api.get_client()
 
@@ -154,19 +146,18 @@ def test_errors_through_the_sdk_client(server: LiveServer, database: tuple[str, 
 
 
 def test_a_kill_through_the_admin_api_is_a_configuration_change(
-    server: LiveServer, database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a flag on for everyone, and the provider's client listening for changes
-    _, keys = database
-    _admin(server, keys, "/api/v1/flags", {"key": "of-kill"})
-    _admin(server, keys, "/api/v1/flags/of-kill/rollout", {"percent": 100})
+    _, keys = live_database
+    roll_out_flag(server, keys, "of-kill", percent=100)
     api.set_provider_and_wait(RheostatProvider.connect(url=server.url, api_key=keys.sdk_token))
     client = api.get_client()
     received = _events(client, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
     before = client.get_boolean_details("of-kill", False, _user("u1"))
 
     # When the flag is killed through the admin API
-    _admin(server, keys, "/api/v1/flags/of-kill/kill", {"reason": "5xx"})
+    post_as_admin(server, keys, "/api/v1/flags/of-kill/kill", {"reason": "5xx"})
     changed = _next(received, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
     while "of-kill" not in (changed.flags_changed or []):  # an earlier test's change
         changed = _next(received, ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
@@ -206,10 +197,10 @@ def _start_two_providers(url: str, token: str, backup: Path) -> tuple[EventDetai
 
 
 def test_a_start_with_the_server_down_is_an_error_then_ready_then_stale_and_error(
-    database: tuple[str, Keys], tmp_path: Path
+    live_database: tuple[str, Keys], tmp_path: Path
 ) -> None:
     # Given a backup file where a flag is on, and no server yet on the port
-    database_url, keys = database
+    database_url, keys = live_database
     port = free_port()
     backup = _backup_with_a_flag_on(tmp_path / "flags.json", "of-backup")
 
@@ -254,12 +245,11 @@ def test_a_start_with_the_server_down_is_an_error_then_ready_then_stale_and_erro
 
 
 def test_tracking_reaches_the_metric_windows_of_the_variants_served(
-    server: LiveServer, database: tuple[str, Keys]
+    server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a flag ramped to 50 % and the provider of the server
-    database_url, keys = database
-    _admin(server, keys, "/api/v1/flags", {"key": "of-tracked"})
-    _admin(server, keys, "/api/v1/flags/of-tracked/rollout", {"percent": 50})
+    database_url, keys = live_database
+    roll_out_flag(server, keys, "of-tracked", percent=50)
     api.set_provider_and_wait(RheostatProvider.connect(url=server.url, api_key=keys.sdk_token))
     client = api.get_client()
     users = [f"user-{index}" for index in range(100)]
@@ -271,20 +261,7 @@ def test_tracking_reaches_the_metric_windows_of_the_variants_served(
     api.shutdown()  # closing the provider's client flushes the open window
 
     # Then the stored windows hold every observation, under the variant each user was served
-    store = service.open_store(database_url)
-    try:
-        with store.reading() as uow:
-            now = SystemClock().now()
-            totals = service.metric_totals(
-                uow,
-                "production",
-                "of-tracked",
-                "latency_ms",
-                since=now - timedelta(hours=1),
-                until=now + timedelta(hours=1),
-            )
-    finally:
-        store.close()
+    totals = read_metric_totals(database_url, "of-tracked", "latency_ms")
     on = [index for index, user in enumerate(users) if served[user]]
     mean = WindowKind.MEAN
     assert (totals[("on", mean)].n, totals[("on", mean)].sum) == (len(on), float(sum(on)))

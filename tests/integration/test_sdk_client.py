@@ -8,48 +8,28 @@ import multiprocessing
 import os
 import socket
 import threading
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
-import httpx
-import pytest
-from live_servers import Keys, LiveServer, free_port, prepare_database, start_server
+from live_servers import (
+    Keys,
+    LiveServer,
+    free_port,
+    post_as_admin,
+    prepare_database,
+    read_metric_totals,
+    roll_out_flag,
+    start_server,
+)
 from live_servers import rheostat as rheostat_cli
 
 import rheostat
-from rheostat import service
 from rheostat.clock import SystemClock
 from rheostat.flags import Reason
 from rheostat.metrics import WindowKind
 from rheostat.sdk import ClientStatus, FlagsChanged, SyncOptions
 
-PARAMS = {"environment": "production"}
 WAIT_S = 30.0
 """A guard against hanging, never a measurement."""
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Keys]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('sdk') / 'rheostat.db'}"
-    return url, prepare_database(url)
-
-
-@pytest.fixture(scope="module")
-def server(database: tuple[str, Keys]) -> Iterator[LiveServer]:
-    with start_server(database[0]) as live:
-        yield live
-
-
-def _admin(server: LiveServer, keys: Keys, path: str, body: dict[str, object]) -> None:
-    with httpx.Client(base_url=server.url, headers=keys.admin, timeout=10.0) as http:
-        response = http.post(path, params=PARAMS, json=body)
-        assert response.status_code in (200, 201), response.text
-
-
-def _flag_on(server: LiveServer, keys: Keys, key: str) -> None:
-    _admin(server, keys, "/api/v1/flags", {"key": key})
-    _admin(server, keys, f"/api/v1/flags/{key}/rollout", {"percent": 100})
 
 
 def _changes_of(client: rheostat.Client, key: str) -> threading.Event:
@@ -64,19 +44,19 @@ def _changes_of(client: rheostat.Client, key: str) -> threading.Event:
 
 
 def test_a_client_downloads_follows_a_kill_and_writes_its_backup(
-    server: LiveServer, database: tuple[str, Keys], tmp_path: Path
+    live_server: LiveServer, live_database: tuple[str, Keys], tmp_path: Path
 ) -> None:
     # Given a flag on for everyone and a client of the server
-    _, keys = database
-    _flag_on(server, keys, "sdk-kill")
+    _, keys = live_database
+    roll_out_flag(live_server, keys, "sdk-kill", percent=100)
     backup = tmp_path / "flags.json"
-    with rheostat.Client(url=server.url, api_key=keys.sdk_token, backup_path=backup) as client:
+    with rheostat.Client(url=live_server.url, api_key=keys.sdk_token, backup_path=backup) as client:
         before = client.evaluate("sdk-kill", "user-1", default=False)
         status_before = client.status
         killed = _changes_of(client, "sdk-kill")
 
         # When the flag is killed through the API
-        _admin(server, keys, "/api/v1/flags/sdk-kill/kill", {"reason": "5xx"})
+        post_as_admin(live_server, keys, "/api/v1/flags/sdk-kill/kill", {"reason": "5xx"})
         assert killed.wait(WAIT_S)
 
         # Then the client serves the kill, and the backup holds the revision it runs
@@ -167,12 +147,12 @@ def _wait_for(path: Path) -> None:
 
 
 def test_a_fork_child_keeps_following_the_server(
-    server: LiveServer, database: tuple[str, Keys], tmp_path: Path
+    live_server: LiveServer, live_database: tuple[str, Keys], tmp_path: Path
 ) -> None:
     # Given a client created before os.fork(), as gunicorn --preload does
-    _, keys = database
-    _flag_on(server, keys, "fork-kill")
-    client = rheostat.Client(url=server.url, api_key=keys.sdk_token)
+    _, keys = live_database
+    roll_out_flag(live_server, keys, "fork-kill", percent=100)
+    client = rheostat.Client(url=live_server.url, api_key=keys.sdk_token)
     answers = tmp_path / "child.json"
     pid = os.fork()
     if pid == 0:  # the child: report and leave without running the parent's clean-up
@@ -183,7 +163,7 @@ def test_a_fork_child_keeps_following_the_server(
     try:
         # When the flag is killed once the child listens
         _wait_for(answers.with_suffix(".listening"))
-        _admin(server, keys, "/api/v1/flags/fork-kill/kill", {"reason": "5xx"})
+        post_as_admin(live_server, keys, "/api/v1/flags/fork-kill/kill", {"reason": "5xx"})
         _wait_for(answers)
     finally:
         os.waitpid(pid, 0)
@@ -199,13 +179,13 @@ def _multiprocessing_worker(client: rheostat.Client, answers: str) -> None:
 
 
 def test_a_multiprocessing_worker_forked_from_a_client_keeps_following(
-    server: LiveServer, database: tuple[str, Keys], tmp_path: Path
+    live_server: LiveServer, live_database: tuple[str, Keys], tmp_path: Path
 ) -> None:
     # Given a client, and a multiprocessing worker (fork start method) that inherits it
-    _, keys = database
-    _flag_on(server, keys, "worker-kill")
+    _, keys = live_database
+    roll_out_flag(live_server, keys, "worker-kill", percent=100)
     answers = tmp_path / "worker.json"
-    with rheostat.Client(url=server.url, api_key=keys.sdk_token) as client:
+    with rheostat.Client(url=live_server.url, api_key=keys.sdk_token) as client:
         worker = multiprocessing.get_context("fork").Process(
             target=_multiprocessing_worker, args=(client, str(answers))
         )
@@ -213,7 +193,7 @@ def test_a_multiprocessing_worker_forked_from_a_client_keeps_following(
         try:
             # When the flag is killed
             _wait_for(answers.with_suffix(".listening"))
-            _admin(server, keys, "/api/v1/flags/worker-kill/kill", {"reason": "5xx"})
+            post_as_admin(live_server, keys, "/api/v1/flags/worker-kill/kill", {"reason": "5xx"})
             _wait_for(answers)
         finally:
             worker.join(WAIT_S)
@@ -225,14 +205,13 @@ def test_a_multiprocessing_worker_forked_from_a_client_keeps_following(
 
 
 def test_tracked_values_reach_the_metric_windows_of_the_variants_served(
-    server: LiveServer, database: tuple[str, Keys]
+    live_server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a flag ramped to 50 % and a client of the server
-    database_url, keys = database
-    _admin(server, keys, "/api/v1/flags", {"key": "tracked"})
-    _admin(server, keys, "/api/v1/flags/tracked/rollout", {"percent": 50})
+    database_url, keys = live_database
+    roll_out_flag(live_server, keys, "tracked", percent=50)
     users = [f"user-{index}" for index in range(200)]
-    with rheostat.Client(url=server.url, api_key=keys.sdk_token) as client:
+    with rheostat.Client(url=live_server.url, api_key=keys.sdk_token) as client:
         served = {user: client.variant("tracked", user).name for user in users}
 
         # When every user's request is tracked: an error for those on "on"
@@ -241,20 +220,7 @@ def test_tracked_values_reach_the_metric_windows_of_the_variants_served(
     # (closing the client flushed the open window)
 
     # Then the stored windows hold every trial, under the variant each user was served
-    store = service.open_store(database_url)
-    try:
-        with store.reading() as uow:
-            now = SystemClock().now()
-            totals = service.metric_totals(
-                uow,
-                "production",
-                "tracked",
-                "errors",
-                since=now - timedelta(hours=1),
-                until=now + timedelta(hours=1),
-            )
-    finally:
-        store.close()
+    totals = read_metric_totals(database_url, "tracked", "errors")
     on = sum(1 for variant in served.values() if variant == "on")
     proportion = WindowKind.PROPORTION
     assert (totals[("on", proportion)].n, totals[("on", proportion)].sum) == (on, on)
@@ -270,7 +236,7 @@ def test_a_client_resumes_after_the_server_restarts_and_catches_up_on_what_it_mi
     port = free_port()
     statuses: list[ClientStatus] = []
     with start_server(database_url, port=port) as first:
-        _flag_on(first, keys, "restart-kill")
+        roll_out_flag(first, keys, "restart-kill", percent=100)
         client = rheostat.Client(url=first.url, api_key=keys.sdk_token)
         client.add_status_listener(statuses.append)
         before = client.is_enabled("restart-kill", "user-1")
@@ -299,11 +265,11 @@ def _wait_for_status(client: rheostat.Client, status: ClientStatus) -> None:
 
 
 def test_an_async_client_starts_without_blocking_the_event_loop_and_follows_a_kill(
-    server: LiveServer, database: tuple[str, Keys]
+    live_server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a flag on
-    _, keys = database
-    _flag_on(server, keys, "async-kill")
+    _, keys = live_database
+    roll_out_flag(live_server, keys, "async-kill", percent=100)
 
     async def scenario() -> tuple[bool, bool, int]:
         ticks = 0
@@ -318,7 +284,7 @@ def test_an_async_client_starts_without_blocking_the_event_loop_and_follows_a_ki
         # When an AsyncClient connects while another task runs, then the flag is killed
         task = asyncio.create_task(ticker())
         async with await rheostat.AsyncClient.connect(
-            url=server.url, api_key=keys.sdk_token
+            url=live_server.url, api_key=keys.sdk_token
         ) as client:
             starting = False
             await task
@@ -328,7 +294,7 @@ def test_an_async_client_starts_without_blocking_the_event_loop_and_follows_a_ki
                 lambda change: changed.set() if "async-kill" in change.keys else None
             )
             await asyncio.to_thread(
-                _admin, server, keys, "/api/v1/flags/async-kill/kill", {"reason": "5xx"}
+                post_as_admin, live_server, keys, "/api/v1/flags/async-kill/kill", {"reason": "5xx"}
             )
             await asyncio.wait_for(changed.wait(), WAIT_S)
             return before, client.is_enabled("async-kill", "user-1"), ticks

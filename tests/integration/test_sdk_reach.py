@@ -10,8 +10,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
-import pytest
-from live_servers import Keys, LiveServer, prepare_database, start_server
+from live_servers import Keys, LiveServer
 
 from rheostat.clock import SystemClock
 
@@ -30,18 +29,6 @@ print(client.revision, flush=True)
 sys.stdin.read()
 client.close()
 """
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Keys]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('reach') / 'rheostat.db'}"
-    return url, prepare_database(url)
-
-
-@pytest.fixture(scope="module")
-def server(database: tuple[str, Keys]) -> Iterator[LiveServer]:
-    with start_server(database[0]) as live:
-        yield live
 
 
 @contextmanager
@@ -78,26 +65,26 @@ def _wait_until(condition: Callable[[], bool]) -> None:
 
 
 def test_reach_shows_which_live_processes_applied_a_kill_and_which_did_not(
-    server: LiveServer, database: tuple[str, Keys]
+    live_server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a flag on, one streaming SDK process and one that polls once an hour
-    _, keys = database
-    with httpx.Client(base_url=server.url, headers=keys.admin, timeout=10.0) as http:
+    _, keys = live_database
+    with httpx.Client(base_url=live_server.url, headers=keys.admin, timeout=10.0) as http:
         assert http.post("/api/v1/flags", params=PARAMS, json={"key": "reach"}).status_code == 201
     with ExitStack() as processes:
-        streaming = processes.enter_context(_sdk_process(server, keys, "stream"))
-        polling = processes.enter_context(_sdk_process(server, keys, "poll"))
-        _wait_until(lambda: _reach(server, keys, "reach")["live"] == 2)
-        before = _reach(server, keys, "reach")
+        streaming = processes.enter_context(_sdk_process(live_server, keys, "stream"))
+        polling = processes.enter_context(_sdk_process(live_server, keys, "poll"))
+        _wait_until(lambda: _reach(live_server, keys, "reach")["live"] == 2)
+        before = _reach(live_server, keys, "reach")
 
         # When the flag is killed
-        with httpx.Client(base_url=server.url, headers=keys.admin, timeout=10.0) as http:
+        with httpx.Client(base_url=live_server.url, headers=keys.admin, timeout=10.0) as http:
             body = {"reason": "5xx"}
             assert (
                 http.post("/api/v1/flags/reach/kill", params=PARAMS, json=body).status_code == 200
             )
-        _wait_until(lambda: _reach(server, keys, "reach")["applied"] == 1)
-        after = _reach(server, keys, "reach")
+        _wait_until(lambda: _reach(live_server, keys, "reach")["applied"] == 1)
+        after = _reach(live_server, keys, "reach")
 
     # Then before, both ran the flag's latest change; after, only the streaming one, and the
     # polling one is named as pending
@@ -111,12 +98,12 @@ def test_reach_shows_which_live_processes_applied_a_kill_and_which_did_not(
 
 
 def test_a_heartbeat_needs_an_sdk_key_of_its_environment(
-    server: LiveServer, database: tuple[str, Keys]
+    live_server: LiveServer, live_database: tuple[str, Keys]
 ) -> None:
     # Given a heartbeat body
-    _, keys = database
+    _, keys = live_database
     body = {"instance_id": "abc", "revision": 1}
-    with httpx.Client(base_url=server.url, timeout=10.0) as http:
+    with httpx.Client(base_url=live_server.url, timeout=10.0) as http:
         # When it is sent without a key, with the sdk key, and with a bad instance id
         anonymous = http.post("/api/v1/client/heartbeat", json=body)
         accepted = http.post("/api/v1/client/heartbeat", json=body, headers=keys.sdk)

@@ -17,17 +17,21 @@ dependency in its endpoint.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Unpack
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from rheostat.integrations.gate import ContextBuilder, FlagGate, FlagReader, RequestFacts
+from rheostat.integrations.gate import (
+    SERVICE_UNAVAILABLE,
+    FlagGate,
+    FlagReader,
+    GateOptions,
+    RequestFacts,
+)
 
 __all__ = ["FlagDisabled", "flag_disabled_response", "install", "require_flag"]
-
-SERVICE_UNAVAILABLE = 503
 
 
 class FlagDisabled(HTTPException):
@@ -40,28 +44,13 @@ class FlagDisabled(HTTPException):
         super().__init__(status_code=SERVICE_UNAVAILABLE, detail=self.body["error"]["message"])
 
 
-def require_flag(  # noqa: PLR0913  # the gate's options, all keywords
-    client: FlagReader,
-    flag: str,
-    *,
-    default: bool = False,
-    context: ContextBuilder | None = None,
-    user_header: str | None = "X-User-Id",
-    user_cookie: str | None = None,
-    message: str | None = None,
+def require_flag(
+    client: FlagReader, flag: str, **options: Unpack[GateOptions]
 ) -> Callable[[Request], Awaitable[None]]:
     """A dependency (``Depends(require_flag(client, "flag"))``) raising ``FlagDisabled``
     when ``flag`` is off for the request; see ``FlagGate`` for the options (``default``:
     ``False`` fails closed, ``True`` fails open)."""
-    gate = FlagGate(
-        client=client,
-        flag=flag,
-        default=default,
-        context=context,
-        user_header=user_header,
-        user_cookie=user_cookie,
-        message=message,
-    )
+    gate = FlagGate(client=client, flag=flag, **options)
 
     async def flag_is_on(request: Request) -> None:
         if not gate.allows(request, lambda: _facts(request)):

@@ -14,42 +14,31 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, Unpack, cast
 
 import flask
 
-from rheostat.integrations.gate import ContextBuilder, FlagGate, FlagReader, RequestFacts
+from rheostat.integrations.gate import (
+    SERVICE_UNAVAILABLE,
+    FlagGate,
+    FlagReader,
+    GateOptions,
+    RequestFacts,
+)
 
 __all__ = ["require_flag"]
-
-SERVICE_UNAVAILABLE = 503
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def require_flag(  # noqa: PLR0913  # the gate's options, all keywords
-    client: FlagReader,
-    flag: str,
-    *,
-    default: bool = False,
-    context: ContextBuilder | None = None,
-    user_header: str | None = "X-User-Id",
-    user_cookie: str | None = None,
-    message: str | None = None,
+def require_flag(
+    client: FlagReader, flag: str, **options: Unpack[GateOptions]
 ) -> Callable[[View], View]:
     """Decorate a view: when ``flag`` is off for ``flask.request`` it answers 503 with
     ``{"error": {"code": "flag_disabled", ...}}`` instead of running. Never raises; see
     ``FlagGate`` for the options (``default``: ``False`` fails closed, ``True`` fails open;
     ``context`` receives ``flask.request``)."""
-    gate = FlagGate(
-        client=client,
-        flag=flag,
-        default=default,
-        context=context,
-        user_header=user_header,
-        user_cookie=user_cookie,
-        message=message,
-    )
+    gate = FlagGate(client=client, flag=flag, **options)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)

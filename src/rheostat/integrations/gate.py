@@ -14,15 +14,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from rheostat.flags import Context
 
 __all__ = [
     "FLAG_DISABLED",
+    "SERVICE_UNAVAILABLE",
     "ContextBuilder",
     "FlagGate",
     "FlagReader",
+    "GateOptions",
     "RequestFacts",
     "disabled_body",
     "kill_switch_health",
@@ -34,6 +36,9 @@ logger = logging.getLogger("rheostat.integrations")
 FLAG_DISABLED = "flag_disabled"
 """The error code of the 503 body."""
 
+SERVICE_UNAVAILABLE = 503
+"""The status every adapter answers with when the flag is off."""
+
 ContextBuilder = Callable[[Any], "Context | str"]
 """The application's own ``request -> Context`` (or a ``str``, taken as the key)."""
 
@@ -44,6 +49,17 @@ class FlagReader(Protocol):
     def is_enabled(self, key: str, context: Context | str, default: bool = False) -> bool:
         """Whether ``key`` is on for ``context``."""
         ...
+
+
+class GateOptions(TypedDict, total=False):
+    """The keywords every adapter's ``require_flag`` takes after ``client`` and ``flag``:
+    ``FlagGate``'s options, with its defaults."""
+
+    default: bool
+    context: ContextBuilder | None
+    user_header: str | None
+    user_cookie: str | None
+    message: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

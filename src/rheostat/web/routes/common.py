@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request
@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from rheostat import service
 from rheostat.errors import RheostatError
 from rheostat.service import UnitOfWork
-from rheostat.web.deps import Viewer
+from rheostat.web.deps import Viewer, store_of
 from rheostat.web.rendering import render
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "page",
     "pick_environment",
     "problem",
+    "read_environment_rows",
 ]
 
 NAV: tuple[tuple[str, str], ...] = (
@@ -55,6 +56,20 @@ def pick_environment(uow: UnitOfWork, requested: str | None) -> tuple[list[str],
     if PREFERRED_ENVIRONMENT in keys:
         return keys, PREFERRED_ENVIRONMENT
     return keys, keys[0] if keys else None
+
+
+Row = TypeVar("Row")
+
+
+def read_environment_rows(
+    request: Request, requested: str | None, read: Callable[[UnitOfWork, str], list[Row]]
+) -> tuple[list[str], str | None, list[Row]]:
+    """In one read-only transaction: every environment, the one to show
+    (``pick_environment``) and what ``read`` finds in it (nothing when there is none)."""
+    with store_of(request).reading() as uow:
+        environments, chosen = pick_environment(uow, requested)
+        rows = [] if chosen is None else read(uow, chosen)
+    return environments, chosen, rows
 
 
 def page(

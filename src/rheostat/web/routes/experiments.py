@@ -12,7 +12,7 @@ from rheostat.errors import RheostatError
 from rheostat.web.charts import interval_chart
 from rheostat.web.deps import SignedIn, store_of
 from rheostat.web.experiment_views import results_view
-from rheostat.web.routes.common import page, pick_environment, problem
+from rheostat.web.routes.common import page, problem, read_environment_rows
 
 __all__ = ["router"]
 
@@ -25,9 +25,9 @@ def experiments_page(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None
 ) -> HTMLResponse:
     """The environment's experiments and their status."""
-    with store_of(request).reading() as uow:
-        environments, chosen = pick_environment(uow, environment)
-        records = [] if chosen is None else service.list_experiments(uow, chosen)
+    environments, chosen, records = read_environment_rows(
+        request, environment, service.list_experiments
+    )
     return page(
         "experiments.html",
         viewer=viewer,

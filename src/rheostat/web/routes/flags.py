@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from rheostat import service
 from rheostat.errors import RheostatError, ValidationError
-from rheostat.web.deps import Form, SignedIn, Viewer, read_form, store_of
+from rheostat.service import UnitOfWork
+from rheostat.web.deps import Form, SignedIn, Viewer, store_of
 from rheostat.web.flag_views import flag_rows, history_rows, rule_rows, variant_rows
 from rheostat.web.rendering import render
-from rheostat.web.routes.common import back_to, page, pick_environment, problem
+from rheostat.web.routes.common import page, problem, read_environment_rows
+from rheostat.web.routes.forms import submit
 
 __all__ = ["router"]
 
@@ -28,9 +29,9 @@ def flags_page(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None, q: SearchParam = ""
 ) -> HTMLResponse:
     """Every flag of the environment: state, rollout percentage, a kill button."""
-    with store_of(request).reading() as uow:
-        environments, chosen = pick_environment(uow, environment)
-        summaries = [] if chosen is None else service.flag_summaries(uow, chosen)
+    environments, chosen, summaries = read_environment_rows(
+        request, environment, service.flag_summaries
+    )
     return page(
         "flags.html",
         viewer=viewer,
@@ -49,9 +50,7 @@ def flag_rows_fragment(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None, q: SearchParam = ""
 ) -> HTMLResponse:
     """The table rows only, for the search box (htmx)."""
-    with store_of(request).reading() as uow:
-        _, chosen = pick_environment(uow, environment)
-        summaries = [] if chosen is None else service.flag_summaries(uow, chosen)
+    _, _, summaries = read_environment_rows(request, environment, service.flag_summaries)
     rows = flag_rows(summaries, search=q)
     return render("_flag_rows.html", {"rows": rows, "viewer": viewer})
 
@@ -86,64 +85,81 @@ def kill_confirmation(
     request: Request, viewer: SignedIn, environment: str, key: str
 ) -> HTMLResponse:
     """Ask before engaging the kill switch, and ask why."""
-    try:
-        with store_of(request).reading() as uow:
-            record = service.get_flag(uow, environment, key)
-    except RheostatError as error:
-        return problem(error, viewer=viewer, request=request, back="/flags")
-    return page(
-        "kill.html",
-        viewer=viewer,
-        active="/flags",
-        title=f"Kill {key}?",
-        request=request,
-        environment=environment,
-        flag=record,
-        error="",
-    )
+    return _kill_form(request, viewer, environment, key, error="", status_code=200)
 
 
 @router.post("/flags/{environment}/{key}/kill")
 async def kill(request: Request, viewer: SignedIn, environment: str, key: str) -> Response:
     """Engage the kill switch (audited as ``flag.killed`` with the reason given)."""
-    form = await read_form(request, viewer)
-    return await run_in_threadpool(_switch, request, viewer, form, (environment, key, "kill"))
+
+    def apply(uow: UnitOfWork, change: service.Change) -> str:
+        service.kill_flag(uow, environment, key, change=change)
+        return f"Flag {key} killed"
+
+    def refused(error: RheostatError) -> Response:
+        return _kill_form(request, viewer, environment, key, error=error.message, status_code=422)
+
+    return await submit(
+        request,
+        viewer,
+        prepare=lambda form: _reasoned_change(form, viewer),
+        apply=apply,
+        back=f"/flags/{environment}/{key}",
+        refused=refused,
+    )
 
 
 @router.post("/flags/{environment}/{key}/enable")
 async def enable(request: Request, viewer: SignedIn, environment: str, key: str) -> Response:
     """Turn a killed flag back on."""
-    form = await read_form(request, viewer)
-    return await run_in_threadpool(_switch, request, viewer, form, (environment, key, "enable"))
+
+    def apply(uow: UnitOfWork, change: service.Change) -> str:
+        service.enable_flag(uow, environment, key, change=change)
+        return f"Flag {key} turned back on"
+
+    return await submit(
+        request,
+        viewer,
+        prepare=lambda form: _reasoned_change(form, viewer),
+        apply=apply,
+        back=f"/flags/{environment}/{key}",
+    )
 
 
 @router.post("/flags/{environment}/{key}/restore")
 async def restore(request: Request, viewer: SignedIn, environment: str, key: str) -> Response:
     """Write a new version equal to an old one."""
-    form = await read_form(request, viewer)
-    return await run_in_threadpool(_restore, request, viewer, form, (environment, key))
+
+    def prepare(form: Form) -> tuple[int, service.Change]:
+        version, expected = _integer(form, "version"), _integer(form, "expected_version")
+        reason = form.get("reason", "").strip() or f"restored version {version} from the dashboard"
+        return version, service.Change(actor=viewer.actor, reason=reason, expected_version=expected)
+
+    def apply(uow: UnitOfWork, prepared: tuple[int, service.Change]) -> str:
+        version, change = prepared
+        record = service.restore_flag(uow, environment, key, version, change=change)
+        return f"Restored version {version} as version {record.version}"
+
+    return await submit(
+        request, viewer, prepare=prepare, apply=apply, back=f"/flags/{environment}/{key}"
+    )
 
 
-def _switch(request: Request, viewer: Viewer, form: Form, target: tuple[str, str, str]) -> Response:
-    environment, key, verb = target
+def _reasoned_change(form: Form, viewer: Viewer) -> service.Change:
     reason = form.get("reason", "").strip()
-    try:
-        if not reason:
-            raise ValidationError("say why: the reason is recorded in the audit log")
-        change = service.Change(actor=viewer.actor, reason=reason)
-        with store_of(request).unit_of_work() as uow:
-            switch = service.kill_flag if verb == "kill" else service.enable_flag
-            switch(uow, environment, key, change=change)
-    except RheostatError as error:
-        if verb == "kill":
-            return _kill_refused(request, viewer, environment, key, error)
-        return problem(error, viewer=viewer, request=request, back=f"/flags/{environment}/{key}")
-    done = f"Flag {key} killed" if verb == "kill" else f"Flag {key} turned back on"
-    return back_to(f"/flags/{environment}/{key}", done)
+    if not reason:
+        raise ValidationError("say why: the reason is recorded in the audit log")
+    return service.Change(actor=viewer.actor, reason=reason)
 
 
-def _kill_refused(
-    request: Request, viewer: Viewer, environment: str, key: str, error: RheostatError
+def _kill_form(
+    request: Request,
+    viewer: Viewer,
+    environment: str,
+    key: str,
+    *,
+    error: str,
+    status_code: int,
 ) -> HTMLResponse:
     try:
         with store_of(request).reading() as uow:
@@ -158,23 +174,9 @@ def _kill_refused(
         request=request,
         environment=environment,
         flag=record,
-        error=error.message,
-        status_code=422,
+        error=error,
+        status_code=status_code,
     )
-
-
-def _restore(request: Request, viewer: Viewer, form: Form, target: tuple[str, str]) -> Response:
-    environment, key = target
-    back = f"/flags/{environment}/{key}"
-    try:
-        version, expected = _integer(form, "version"), _integer(form, "expected_version")
-        reason = form.get("reason", "").strip() or f"restored version {version} from the dashboard"
-        change = service.Change(actor=viewer.actor, reason=reason, expected_version=expected)
-        with store_of(request).unit_of_work() as uow:
-            record = service.restore_flag(uow, environment, key, version, change=change)
-    except RheostatError as error:
-        return problem(error, viewer=viewer, request=request, back=back)
-    return back_to(back, f"Restored version {version} as version {record.version}")
 
 
 def _integer(form: Form, name: str) -> int:

@@ -19,7 +19,7 @@ from rheostat.web.operation_views import (
     reach_row,
 )
 from rheostat.web.rendering import render
-from rheostat.web.routes.common import page, pick_environment
+from rheostat.web.routes.common import page, read_environment_rows
 
 __all__ = ["router"]
 
@@ -118,9 +118,7 @@ def reach_page(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None
 ) -> HTMLResponse:
     """How far the latest change of the most recently changed flags reached the SDKs."""
-    with store_of(request).reading() as uow:
-        environments, chosen = pick_environment(uow, environment)
-        rows = [] if chosen is None else _reach(uow, chosen)
+    environments, chosen, rows = read_environment_rows(request, environment, _reach)
     return page(
         "reach.html",
         viewer=viewer,

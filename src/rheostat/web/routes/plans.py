@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from rheostat import service
@@ -23,7 +22,7 @@ from rheostat.rollout.state import Command, CommandKind, Phase
 from rheostat.rollout.verdicts import GateVerdict, Verdict
 from rheostat.service import PlanRecord, UnitOfWork
 from rheostat.web.charts import line_chart
-from rheostat.web.deps import Form, SignedIn, Viewer, now_of, read_form, store_of
+from rheostat.web.deps import Form, SignedIn, Viewer, now_of, store_of
 from rheostat.web.plan_views import (
     BUCKETS,
     available_commands,
@@ -36,7 +35,8 @@ from rheostat.web.plan_views import (
     stage_rows,
 )
 from rheostat.web.rendering import render
-from rheostat.web.routes.common import back_to, page, pick_environment, problem
+from rheostat.web.routes.common import page, problem, read_environment_rows
+from rheostat.web.routes.forms import submit
 
 __all__ = ["router"]
 
@@ -64,9 +64,7 @@ def plans_page(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None
 ) -> HTMLResponse:
     """The environment's plans; the table refreshes itself."""
-    with store_of(request).reading() as uow:
-        environments, chosen = pick_environment(uow, environment)
-        rows = [] if chosen is None else _plan_rows(uow, chosen)
+    environments, chosen, rows = read_environment_rows(request, environment, _plan_rows)
     return page(
         "plans.html",
         viewer=viewer,
@@ -84,9 +82,7 @@ def plans_fragment(
     request: Request, viewer: SignedIn, environment: EnvironmentParam = None
 ) -> HTMLResponse:
     """The plan table's rows (polled)."""
-    with store_of(request).reading() as uow:
-        _, chosen = pick_environment(uow, environment)
-        rows = [] if chosen is None else _plan_rows(uow, chosen)
+    _, chosen, rows = read_environment_rows(request, environment, _plan_rows)
     return render("_plan_rows.html", {"rows": rows, "viewer": viewer, "environment": chosen})
 
 
@@ -121,25 +117,27 @@ def plan_fragment(request: Request, viewer: SignedIn, environment: str, name: st
 @router.post("/plans/{environment}/{name}/command")
 async def command(request: Request, viewer: SignedIn, environment: str, name: str) -> Response:
     """Pause, resume, approve, roll back (or start) the plan now, with the reason given."""
-    form = await read_form(request, viewer)
-    return await run_in_threadpool(_command, request, viewer, form, (environment, name))
+
+    def apply(uow: UnitOfWork, order: Command) -> str:
+        report = service.command_plan(uow, environment, name, order)
+        phase = report.plan.state.phase.value.replace("_", " ")
+        return f"{order.kind.value.capitalize()} sent: the plan is {phase}"
+
+    return await submit(
+        request,
+        viewer,
+        prepare=lambda form: _command_of(form, viewer),
+        apply=apply,
+        back=f"/plans/{environment}/{name}",
+    )
 
 
-def _command(request: Request, viewer: Viewer, form: Form, target: tuple[str, str]) -> Response:
-    environment, name = target
-    back = f"/plans/{environment}/{name}"
-    try:
-        kind = _command_kind(form.get("command", ""))
-        reason = form.get("reason", "").strip() or None
-        if kind in _NEEDS_REASON and reason is None:
-            raise ValidationError(f"say why you {kind.value}: the reason is audited")
-        order = Command(kind=kind, actor=viewer.actor, reason=reason)
-        with store_of(request).unit_of_work() as uow:
-            report = service.command_plan(uow, environment, name, order)
-    except RheostatError as error:
-        return problem(error, viewer=viewer, request=request, back=back)
-    phase = report.plan.state.phase.value.replace("_", " ")
-    return back_to(back, f"{kind.value.capitalize()} sent: the plan is {phase}")
+def _command_of(form: Form, viewer: Viewer) -> Command:
+    kind = _command_kind(form.get("command", ""))
+    reason = form.get("reason", "").strip() or None
+    if kind in _NEEDS_REASON and reason is None:
+        raise ValidationError(f"say why you {kind.value}: the reason is audited")
+    return Command(kind=kind, actor=viewer.actor, reason=reason)
 
 
 def _command_kind(text: str) -> CommandKind:
