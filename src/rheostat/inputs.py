@@ -1,8 +1,10 @@
-"""Rules for what enters rheostat: keys, names, free text, actors and numbers.
+"""Rules for what enters rheostat: keys, names, free text, actors, numbers, document fields.
 
 Pure (no I/O); shared by the core, the services and the entry points, so that text is refused
-the same way wherever it comes in (HTTP, CLI, files, Unleash import). Every refusal is a
-``ValidationError`` naming the field and what is wrong.
+the same way wherever it comes in (HTTP, CLI, files, Unleash import). Every refusal names the
+field and what is wrong: a ``ValidationError`` for an argument or a request's field (the
+``validate_*`` functions), an ``InvalidDefinition`` with the field's path for a field of a
+definition document, such as a backfill job or a migration (``require_*``, ``expand_url``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,22 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from rheostat.errors import ValidationError
+from rheostat.errors import InvalidDefinition, ValidationError
 
 __all__ = [
     "MAX_ROW_ID",
     "MAX_VERSION",
+    "expand_url",
     "find_lone_surrogate",
+    "refuse_unknown_fields",
+    "require_database_url",
+    "require_identifier",
+    "require_list",
+    "require_mapping",
+    "require_number",
+    "require_string",
+    "require_table_name",
+    "require_whole_number",
     "validate_actor",
     "validate_key",
     "validate_lookup",
@@ -40,6 +52,9 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 """A lone UTF-16 surrogate (JSON's ``"\\ud800"``): not a character, and not encodable as
 UTF-8, so every response that held it would fail. Refused wherever text comes in."""
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
+_QUALIFIED = re.compile(rf"{_IDENTIFIER.pattern}(?:\.{_IDENTIFIER.pattern})?")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def find_lone_surrogate(value: Any, path: str) -> str | None:
@@ -153,3 +168,130 @@ def validate_number(value: object, field: str, *, minimum: int, maximum: int) ->
             details={"field": field, "value": repr(value)},
         )
     return value
+
+
+# -- fields of definition documents ---------------------------------------------------------
+def require_mapping(value: Any, path: str) -> Mapping[str, Any]:
+    """Return ``value`` if it is a mapping with string keys.
+
+    Raises:
+        InvalidDefinition: at ``path``.
+    """
+    if not isinstance(value, Mapping):
+        got = "nothing" if value is None else type(value).__name__
+        raise InvalidDefinition(path, f"must be a mapping, got {got}")
+    for key in value:
+        if not isinstance(key, str):
+            raise InvalidDefinition(path, f"keys must be strings, got {key!r}")
+    return value
+
+
+def require_list(value: Any, path: str) -> list[Any]:
+    """Return ``value`` (a list or tuple) as a list.
+
+    Raises:
+        InvalidDefinition: at ``path``.
+    """
+    if not isinstance(value, list | tuple):
+        raise InvalidDefinition(path, f"must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def refuse_unknown_fields(body: Mapping[str, Any], fields: tuple[str, ...], path: str) -> None:
+    """Refuse a field not in ``fields``: usually a typo that would be silently ignored.
+
+    Raises:
+        InvalidDefinition: at the first unknown field's path, listing ``fields`` in order.
+    """
+    for key in body:
+        if key not in fields:
+            where = f"{path}.{key}" if path else key
+            raise InvalidDefinition(where, f"unknown field; expected one of {', '.join(fields)}")
+
+
+def require_string(value: Any, path: str) -> str:
+    """Return ``value`` if it is a string that is not blank.
+
+    Raises:
+        InvalidDefinition: at ``path``.
+    """
+    if not isinstance(value, str) or not value.strip():
+        got = "nothing" if value is None else repr(value)
+        raise InvalidDefinition(path, f"must be a non-empty string, got {got}")
+    return value
+
+
+def require_identifier(value: Any, path: str) -> str:
+    """Return ``value`` if it is a plain column name (no quoting needed, at most 63 bytes).
+
+    Raises:
+        InvalidDefinition: at ``path``.
+    """
+    text = require_string(value, path)
+    if not _IDENTIFIER.fullmatch(text):
+        raise InvalidDefinition(path, f"{text!r} is not a plain column name")
+    return text
+
+
+def require_table_name(value: Any, path: str) -> str:
+    """Return ``value`` if it is a table name, or ``schema.table``.
+
+    Raises:
+        InvalidDefinition: at ``path``.
+    """
+    table = require_string(value, path)
+    if not _QUALIFIED.fullmatch(table):
+        raise InvalidDefinition(path, "a table name, or schema.table")
+    return table
+
+
+def require_number(value: Any, path: str, *, minimum: float, maximum: float) -> float:
+    """Return ``value`` as a float if it is a number (not a boolean, not NaN) in range.
+
+    Raises:
+        InvalidDefinition: at ``path``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise InvalidDefinition(path, f"must be a number, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise InvalidDefinition(path, f"must be between {minimum:g} and {maximum:g}, got {value!r}")
+    return float(value)
+
+
+def require_whole_number(value: Any, path: str, *, minimum: int, maximum: int) -> int:
+    """Return ``value`` if it is an integer (not a boolean) in range.
+
+    Raises:
+        InvalidDefinition: at ``path``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidDefinition(path, f"must be a whole number, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise InvalidDefinition(path, f"must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def expand_url(template: str, environ: Mapping[str, str], path: str) -> str:
+    """Put the environment's values in for ``${VAR}``; a variable not set is an error."""
+
+    def value(match: re.Match[str]) -> str:
+        variable = match.group(1)
+        if variable not in environ:
+            raise InvalidDefinition(path, f"environment variable {variable} is not set")
+        return environ[variable]
+
+    return _VARIABLE.sub(value, template)
+
+
+def require_database_url(value: Any, path: str, *, environ: Mapping[str, str]) -> tuple[str, str]:
+    """Return a database URL as written (``${VAR}`` kept, what a stored document holds) and
+    as expanded from ``environ`` (what connects).
+
+    Raises:
+        InvalidDefinition: at ``path``: not a string, a variable not set, or not a URL.
+    """
+    template = require_string(value, path)
+    url = expand_url(template, environ, path)
+    if "://" not in url:
+        raise InvalidDefinition(path, "a database URL such as postgresql://host/db")
+    return template, url

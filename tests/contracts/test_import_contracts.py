@@ -35,8 +35,8 @@ STATS = "rheostat.stats is pure: stdlib, numpy, scipy, errors"
 EXPERIMENTS = "rheostat.experiments is pure: stdlib, flags, stats, errors, inputs"
 ROLLOUT = "rheostat.rollout is pure: stdlib, PyYAML, flags, stats, metrics, errors, inputs"
 SIMULATE = "rheostat.simulate is pure: stdlib, numpy, rollout, metrics, stats, errors"
-BACKFILL = "rheostat.backfill (planner) is pure: stdlib, PyYAML, errors"
-MIGRATE = "rheostat.migrate (stages, parity) is pure: stdlib, PyYAML, backfill, errors"
+BACKFILL = "rheostat.backfill (planner) is pure: stdlib, PyYAML, errors, inputs"
+MIGRATE = "rheostat.migrate (stages, parity) is pure: stdlib, PyYAML, backfill, errors, inputs"
 RUNNER = (
     "rheostat.runner (backfill I/O): stdlib, SQLAlchemy, httpx, backfill, service, clock, errors"
 )

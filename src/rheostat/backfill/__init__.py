@@ -13,19 +13,15 @@ from rheostat.backfill.checksum import (
     row_text,
     sum_rows,
 )
+from rheostat.backfill.document import job_from_dict, job_from_text, job_to_dict, load_job
 from rheostat.backfill.job import (
     BackfillJob,
     BatchSettings,
     Endpoint,
     Probe,
     ThrottleSettings,
-    expand_url,
     job_essence,
     job_fingerprint,
-    job_from_dict,
-    job_from_text,
-    job_to_dict,
-    load_job,
 )
 from rheostat.backfill.planning import (
     BatchTiming,
@@ -43,6 +39,7 @@ from rheostat.backfill.planning import (
     range_split,
     same_database,
 )
+from rheostat.inputs import expand_url
 
 __all__ = [
     "BackfillJob",

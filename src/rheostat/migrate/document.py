@@ -25,8 +25,15 @@ from typing import Any
 
 import yaml
 
-from rheostat.backfill.job import expand_url
 from rheostat.errors import InvalidDefinition
+from rheostat.inputs import (
+    refuse_unknown_fields,
+    require_database_url,
+    require_identifier,
+    require_mapping,
+    require_string,
+    require_table_name,
+)
 from rheostat.migrate.parity import ParityLevel, ParityThresholds
 
 __all__ = [
@@ -41,8 +48,6 @@ __all__ = [
 MAX_PILOT_GROUPS = 10_000
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 _ENVIRONMENT = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
-_QUALIFIED = re.compile(rf"{_IDENTIFIER.pattern}(?:\.{_IDENTIFIER.pattern})?")
 _FIELDS = ("migration", "environment", "old", "new", "columns", "group_by", "pilot", "thresholds")
 _THRESHOLD_FIELDS = ("ok_below", "warning_above", "critical_above", "checksum_mismatch")
 
@@ -109,9 +114,9 @@ def migration_from_text(
 
 def migration_from_dict(document: Any, environ: Mapping[str, str]) -> Migration:
     """Validate a parsed migration document; raise ``InvalidDefinition`` naming the path."""
-    body = _mapping(document, "")
-    _known(body, _FIELDS, "")
-    name = _str(body.get("migration"), "migration")
+    body = require_mapping(document, "<document>")
+    refuse_unknown_fields(body, _FIELDS, "")
+    name = require_string(body.get("migration"), "migration")
     if not _NAME.fullmatch(name):
         raise InvalidDefinition("migration", "letters, digits, '_', '-' (at most 100)")
     environment = body.get("environment")
@@ -123,7 +128,7 @@ def migration_from_dict(document: Any, environ: Mapping[str, str]) -> Migration:
     new = _side(body.get("new"), "new", environ, default_url=old)
     group_by = body.get("group_by")
     if group_by is not None:
-        group_by = _identifier(group_by, "group_by")
+        group_by = require_identifier(group_by, "group_by")
     pilot = _pilot(body.get("pilot"), has_group=group_by is not None)
     return Migration(
         name=name,
@@ -140,28 +145,28 @@ def migration_from_dict(document: Any, environ: Mapping[str, str]) -> Migration:
 def _side(
     raw: Any, path: str, environ: Mapping[str, str], *, default_url: TableSide | None
 ) -> TableSide:
-    body = _mapping(raw, path)
-    _known(body, ("url", "table"), path)
+    body = require_mapping(raw, path)
+    refuse_unknown_fields(body, ("url", "table"), path)
     if "url" in body or default_url is None:
-        template = _str(body.get("url"), f"{path}.url")
-        url = expand_url(template, environ, f"{path}.url")
-        if "://" not in url:
-            raise InvalidDefinition(f"{path}.url", "a database URL such as postgresql://host/db")
+        template, url = require_database_url(body.get("url"), f"{path}.url", environ=environ)
     else:
         template, url = default_url.url_template, default_url.url
-    table = _str(body.get("table"), f"{path}.table")
-    if not _QUALIFIED.fullmatch(table):
-        raise InvalidDefinition(f"{path}.table", "a table name, or schema.table")
+    table = require_table_name(body.get("table"), f"{path}.table")
     return TableSide(url_template=template, url=url, table=table)
 
 
 def _columns(raw: Any) -> tuple[tuple[str, str], ...]:
     if isinstance(raw, list | tuple):
-        pairs = [(_identifier(item, f"columns[{index}]"),) * 2 for index, item in enumerate(raw)]
-    else:
-        body = _mapping(raw, "columns")
         pairs = [
-            (_identifier(column, "columns"), _str(expression, f"columns.{column}").strip())
+            (require_identifier(item, f"columns[{index}]"),) * 2 for index, item in enumerate(raw)
+        ]
+    else:
+        body = require_mapping(raw, "columns")
+        pairs = [
+            (
+                require_identifier(column, "columns"),
+                require_string(expression, f"columns.{column}").strip(),
+            )
             for column, expression in body.items()
         ]
     if not pairs:
@@ -193,8 +198,8 @@ def _pilot(raw: Any, *, has_group: bool) -> tuple[str | int, ...]:
 def _thresholds(raw: Any) -> ParityThresholds:
     if raw is None:
         return ParityThresholds()
-    body = _mapping(raw, "thresholds")
-    _known(body, _THRESHOLD_FIELDS, "thresholds")
+    body = require_mapping(raw, "thresholds")
+    refuse_unknown_fields(body, _THRESHOLD_FIELDS, "thresholds")
     default = ParityThresholds()
     limits = {
         name: _count(body.get(name, getattr(default, name)), f"thresholds.{name}")
@@ -209,37 +214,6 @@ def _thresholds(raw: Any) -> ParityThresholds:
         choices = ", ".join(member.value for member in ParityLevel)
         raise InvalidDefinition("thresholds.checksum_mismatch", f"one of {choices}")
     return ParityThresholds(checksum_mismatch=ParityLevel(level), **limits)
-
-
-def _mapping(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        got = "nothing" if value is None else type(value).__name__
-        raise InvalidDefinition(path or "<document>", f"must be a mapping, got {got}")
-    for key in value:
-        if not isinstance(key, str):
-            raise InvalidDefinition(path or "<document>", f"keys must be strings, got {key!r}")
-    return value
-
-
-def _known(body: Mapping[str, Any], fields: tuple[str, ...], path: str) -> None:
-    for key in body:
-        if key not in fields:
-            where = f"{path}.{key}" if path else key
-            raise InvalidDefinition(where, f"unknown field; expected one of {', '.join(fields)}")
-
-
-def _str(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        got = "nothing" if value is None else repr(value)
-        raise InvalidDefinition(path, f"must be a non-empty string, got {got}")
-    return value
-
-
-def _identifier(value: Any, path: str) -> str:
-    text = _str(value, path)
-    if not _IDENTIFIER.fullmatch(text):
-        raise InvalidDefinition(path, f"{text!r} is not a plain column name")
-    return text
 
 
 def _count(value: Any, path: str) -> int:

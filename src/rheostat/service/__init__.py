@@ -36,6 +36,13 @@ from rheostat.service.api_keys import (
     revoke_api_key,
 )
 from rheostat.service.audit import list_audit_events
+from rheostat.service.backfill_runs import (
+    BackfillProgress,
+    claim_backfill,
+    finish_backfill,
+    pause_backfill,
+    record_backfill_progress,
+)
 from rheostat.service.backfill_stages import (
     StartedWorker,
     backfill_job_path,
@@ -46,16 +53,11 @@ from rheostat.service.backfill_stages import (
 from rheostat.service.backfills import (
     BACKFILL_STATUSES,
     BackfillDefinition,
-    BackfillProgress,
     backfill_checkpoints,
     backfill_status_document,
-    claim_backfill,
-    finish_backfill,
     get_backfill,
     list_backfills,
-    pause_backfill,
     record_backfill_problem,
-    record_backfill_progress,
     record_backfill_verify,
     record_backfill_verify_error,
     register_backfill,

@@ -1,19 +1,18 @@
-"""Backfill jobs as the store knows them: registration, the lease a worker holds while it
-copies, the progress it mirrors after each committed batch, pause requests and verify results.
+"""Backfill jobs as the store knows them: registration, verify results, problems, status.
 
 The runner (``rheostat.runner``) moves the rows; the authoritative checkpoint lives in the
 target database, written in each batch's transaction. What these services keep is what the
-CLI's ``status``, the API and a release plan read.
+CLI's ``status``, the API and a release plan read; a run's lease, the progress it mirrors
+and its end are in ``backfill_runs``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 
-from rheostat.errors import Conflict, NotFound, ValidationError
+from rheostat.errors import NotFound
 from rheostat.inputs import validate_key, validate_number
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change
@@ -23,23 +22,17 @@ from rheostat.store.unit_of_work import UnitOfWork
 __all__ = [
     "BACKFILL_STATUSES",
     "BackfillDefinition",
-    "BackfillProgress",
     "backfill_checkpoints",
     "backfill_status_document",
-    "claim_backfill",
-    "finish_backfill",
     "get_backfill",
     "list_backfills",
-    "pause_backfill",
     "record_backfill_problem",
-    "record_backfill_progress",
     "record_backfill_verify",
     "record_backfill_verify_error",
     "register_backfill",
 ]
 
 BACKFILL_STATUSES = ("pending", "running", "pausing", "paused", "stopped", "completed", "failed")
-_ENDED = ("paused", "stopped", "completed", "failed")
 _MAX_CHECKPOINTS = 1000
 
 
@@ -53,17 +46,6 @@ class BackfillDefinition:
     fingerprint: str
     strategy: str
     batch_size: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BackfillProgress:
-    """A committed batch and the job's totals after it."""
-
-    checkpoint: BackfillCheckpoint
-    batches: int
-    rows_total: int | None
-    rows_per_second: float
-    eta_seconds: float | None
 
 
 def register_backfill(
@@ -126,160 +108,12 @@ def register_backfill(
     return record
 
 
-def claim_backfill(
-    uow: UnitOfWork,
-    name: str,
-    *,
-    worker: str,
-    lease_seconds: float,
-    dead_workers: frozenset[str] = frozenset(),
-    change: Change,
-) -> BackfillRecord:
-    """Take the job's lease for ``worker`` and mark it running.
-
-    Args:
-        dead_workers: workers the caller knows are gone (a process of its own host that no
-            longer exists): their leases are taken over at once instead of running out.
-
-    Raises:
-        NotFound: no such job.
-        Conflict: another worker holds a lease that has not expired (two workers never run
-            one job; a crashed one's lease runs out and the job can be taken over).
-    """
-    record = _locked(uow, name)
-    if (
-        record.lease_owner is not None
-        and record.lease_owner != worker
-        and record.lease_owner not in dead_workers
-        and record.lease_expires_at is not None
-        and record.lease_expires_at > uow.now
-    ):
-        raise Conflict(
-            f"backfill {name!r} is being run by {record.lease_owner} "
-            f"(lease until {record.lease_expires_at.isoformat()}); wait or stop it first",
-            details={"backfill": name, "worker": record.lease_owner},
-        )
-    claimed = uow.backfills.update(
-        name,
-        at=uow.now,
-        status="running",
-        lease_owner=worker,
-        lease_expires_at=uow.now + timedelta(seconds=lease_seconds),
-        started_at=record.started_at or uow.now,
-        finished_at=None,
-        error=None,
-    )
-    record_audit(
-        uow,
-        AuditAction.BACKFILL_STARTED,
-        subject=f"backfill:{name}",
-        environment=None,
-        states=({"status": record.status}, {"status": "running", "worker": worker}),
-        change=change,
-    )
-    return claimed
-
-
-def record_backfill_progress(
-    uow: UnitOfWork, name: str, progress: BackfillProgress, *, worker: str, lease_seconds: float
-) -> BackfillRecord:
-    """Mirror a committed batch and renew the lease; the returned status says whether the
-    worker was asked to pause (``pausing``).
-
-    Progress is not audited (a row per batch would drown the log); the start and the end of a
-    run are.
-
-    Raises:
-        Conflict: the worker lost its lease to another.
-    """
-    record = _locked(uow, name)
-    if record.lease_owner != worker:
-        raise Conflict(
-            f"backfill {name!r}: worker {worker} no longer holds the lease "
-            f"({record.lease_owner or 'nobody'} does)",
-            details={"backfill": name, "worker": record.lease_owner},
-        )
-    checkpoint = replace(progress.checkpoint, at=uow.now)
-    uow.backfills.add_checkpoint(checkpoint)
-    return uow.backfills.update(
-        name,
-        at=uow.now,
-        rows_done=checkpoint.rows_done,
-        rows_total=progress.rows_total,
-        batches=progress.batches,
-        batch_size=checkpoint.batch_size,
-        last_key=checkpoint.last_key,
-        rows_per_second=progress.rows_per_second,
-        eta_seconds=progress.eta_seconds,
-        lease_expires_at=uow.now + timedelta(seconds=lease_seconds),
-    )
-
-
-def finish_backfill(
-    uow: UnitOfWork,
-    name: str,
-    *,
-    worker: str,
-    status: str,
-    error: str | None = None,
-    change: Change,
-) -> BackfillRecord:
-    """End a run: ``completed``, ``paused`` or ``stopped`` at a batch boundary, or ``failed``;
-    the lease is released."""
-    if status not in _ENDED:
-        raise ValidationError(f"a run ends {', '.join(_ENDED)}, not {status!r}")
-    record = _locked(uow, name)
-    if record.lease_owner not in (None, worker):
-        raise Conflict(f"backfill {name!r} is held by {record.lease_owner}, not {worker}")
-    finished = uow.backfills.update(
-        name,
-        at=uow.now,
-        status=status,
-        error=error,
-        lease_owner=None,
-        lease_expires_at=None,
-        eta_seconds=0.0 if status == "completed" else record.eta_seconds,
-        finished_at=uow.now if status == "completed" else None,
-    )
-    record_audit(
-        uow,
-        AuditAction.BACKFILL_FINISHED,
-        subject=f"backfill:{name}",
-        environment=None,
-        states=(
-            {"status": record.status},
-            {"status": status, "rows_done": finished.rows_done, "error": error},
-        ),
-        change=change,
-    )
-    return finished
-
-
-def pause_backfill(uow: UnitOfWork, name: str, *, change: Change) -> BackfillRecord:
-    """Ask a running job to stop at its next batch boundary (``pausing``); a job that is not
-    running is marked ``paused`` at once. ``run``/``resume`` continue it."""
-    record = _locked(uow, name)
-    if record.status == "completed":
-        raise Conflict(f"backfill {name!r} is already completed")
-    status = "pausing" if record.status in ("running", "pausing") else "paused"
-    paused = uow.backfills.update(name, at=uow.now, status=status)
-    record_audit(
-        uow,
-        AuditAction.BACKFILL_PAUSED,
-        subject=f"backfill:{name}",
-        environment=None,
-        states=({"status": record.status}, {"status": status}),
-        change=change,
-    )
-    return paused
-
-
 def record_backfill_verify(
     uow: UnitOfWork, name: str, *, report: Mapping[str, Any], change: Change
 ) -> BackfillRecord:
     """Keep the result of a verify pass (``report["identical"]`` gates a cut-over), stamped
     ``verified_at`` (a release plan's stage counts only a verify made after the copy ended)."""
-    record = _locked(uow, name)
+    record = get_backfill(uow, name, lock=True)
     report = {**report, "verified_at": uow.now.isoformat()}
     verified = uow.backfills.update(name, at=uow.now, verify=report)
     record_audit(
@@ -302,7 +136,7 @@ def record_backfill_verify_error(
     ``verified_at``), so a release plan's backfill stage reports an ``error`` verdict, counted
     by the plan's ``error_limit``, instead of starting a worker on every tick. ``n`` counts the
     verifies that errored since the last one that compared the two sides."""
-    record = _locked(uow, name)
+    record = get_backfill(uow, name, lock=True)
     previous = record.verify or {}
     in_a_row = int(previous.get("errors_in_a_row", 0)) + 1 if "error" in previous else 1
     report = {
@@ -357,10 +191,10 @@ def record_backfill_problem(
     return failed
 
 
-def get_backfill(uow: UnitOfWork, name: str) -> BackfillRecord:
-    """The job. Raises ``NotFound``."""
+def get_backfill(uow: UnitOfWork, name: str, *, lock: bool = False) -> BackfillRecord:
+    """The job (its row locked for the transaction with ``lock``). Raises ``NotFound``."""
     validate_key(name, "backfill")
-    record = uow.backfills.find(name)
+    record = uow.backfills.find(name, lock=lock)
     if record is None:
         raise NotFound(f"no backfill named {name!r}", details={"backfill": name})
     return record
@@ -418,11 +252,3 @@ def backfill_status_document(record: BackfillRecord) -> dict[str, Any]:
 
 def _iso(moment: Any) -> str | None:
     return None if moment is None else str(moment.isoformat())
-
-
-def _locked(uow: UnitOfWork, name: str) -> BackfillRecord:
-    validate_key(name, "backfill")
-    record = uow.backfills.find(name, lock=True)
-    if record is None:
-        raise NotFound(f"no backfill named {name!r}", details={"backfill": name})
-    return record

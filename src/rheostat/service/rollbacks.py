@@ -1,4 +1,5 @@
-"""Rolling a flag back: immediate, gradual, targeted, or to a stored version.
+"""Rolling a flag back: immediate, gradual, targeted, or to a stored version (what each mode
+does to the flag is in ``rollback_modes``).
 
 Every rollback is a normal flag version with its audit event, plus a ``rollbacks`` row (the
 history: who, when, why, how, from what to what) and events for webhooks and hooks, all in
@@ -13,27 +14,17 @@ rollback stops (``cancelled``) rather than overwrite them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from rheostat.errors import ValidationError
-from rheostat.flags.edits import (
-    bool_variants,
-    current_exposure,
-    with_enabled,
-    with_exposure,
-    with_rollback_targets,
-)
 from rheostat.inputs import validate_lookup, validate_number
 from rheostat.rollout.state import TERMINAL_PHASES, Command, CommandKind, Phase
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change, refuse_stale
 from rheostat.service.events import emit_event
-from rheostat.service.flag_changes import FlagWrite, change_flag, live_flag
-from rheostat.service.flags import restore_flag
+from rheostat.service.flag_changes import live_flag
 from rheostat.service.plans import command_plan
+from rheostat.service.rollback_modes import MODES, Applied, exposure_facts, set_share
 from rheostat.service.rollback_requests import (
     DEFAULT_GRADUAL_STEPS,
     RollbackRequest,
@@ -82,7 +73,7 @@ def rollback_flag(
     reason = change.reason or f"{request.mode.value} rollback"
     stopped = _stop_plans(uow, environment, key, Change(actor=change.actor, reason=reason))
     _cancel_running(uow, environment, key, f"superseded by a {request.mode.value} rollback")
-    applied = _MODES[request.mode](uow, before, request, Change(actor=change.actor, reason=reason))
+    applied = MODES[request.mode](uow, before, request, Change(actor=change.actor, reason=reason))
     record = uow.rollbacks.add(_new_record(uow, before, request, change, applied, stopped=stopped))
     _announce_start(uow, record, before, change)
     return record
@@ -131,131 +122,17 @@ def rollback_history(uow: UnitOfWork, environment: str, key: str) -> list[Rollba
     return uow.rollbacks.history(environment, key)
 
 
-# Modes ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Applied:
-    flag: FlagRecord
-    to: dict[str, Any]
-    steps: tuple[float, ...] = ()
-    start_percent: float = 0.0
-
-
-def _immediate(
-    uow: UnitOfWork, flag: FlagRecord, _request: RollbackRequest, change: Change
-) -> _Applied:
-    write = FlagWrite(action=AuditAction.FLAG_KILLED, change=change, always=True)
-    killed = change_flag(
-        uow, flag.environment, flag.key, lambda d: with_enabled(d, enabled=False), write
-    )
-    return _Applied(flag=killed, to={"enabled": False, "version": killed.version})
-
-
-def _gradual(
-    uow: UnitOfWork, flag: FlagRecord, request: RollbackRequest, change: Change
-) -> _Applied:
-    percent, _, _ = current_exposure(flag.definition, flag.key)
-    if not flag.enabled or percent <= 0:
-        raise ValidationError(
-            f"flag {flag.key!r} serves its change to nobody (off, or at 0 %):"
-            " there is nothing to roll back gradually",
-            details={"flag": flag.key, "field": "mode"},
-        )
-    first, *rest = request.steps
-    stepped = _set_share(uow, flag, percent, first, change)
-    return _Applied(
-        flag=stepped,
-        to=_exposure_facts(stepped),
-        steps=tuple(rest),
-        start_percent=percent,
-    )
-
-
-def _targeted(
-    uow: UnitOfWork, flag: FlagRecord, request: RollbackRequest, change: Change
-) -> _Applied:
-    bool_variants(flag.definition, flag.key)
-    write = FlagWrite(action=AuditAction.FLAG_TARGETS_ADDED, change=change)
-
-    def edit(definition: Mapping[str, Any]) -> Mapping[str, Any]:
-        return with_rollback_targets(
-            definition,
-            flag.key,
-            users=request.users,
-            groups=request.groups,
-            orgs=request.orgs,
-            org_attribute=request.org_attribute,
-        )
-
-    edited = change_flag(uow, flag.environment, flag.key, edit, write)
-    targets = {"users": list(request.users), "groups": list(request.groups)}
-    return _Applied(
-        flag=edited,
-        to={"version": edited.version, "off_for": {**targets, "orgs": list(request.orgs)}},
-    )
-
-
-def _to_version(
-    uow: UnitOfWork, flag: FlagRecord, request: RollbackRequest, change: Change
-) -> _Applied:
-    assert request.version is not None  # noqa: S101  # _check requires it for this mode
-    restored = restore_flag(
-        uow,
-        flag.environment,
-        flag.key,
-        request.version,
-        change=Change(actor=change.actor, reason=change.reason, expected_version=flag.version),
-    )
-    return _Applied(
-        flag=restored,
-        to={"version": restored.version, "restored_version": request.version},
-    )
-
-
-_MODES: Mapping[
-    RollbackMode, Callable[[UnitOfWork, FlagRecord, RollbackRequest, Change], _Applied]
-] = {
-    RollbackMode.IMMEDIATE: _immediate,
-    RollbackMode.GRADUAL: _gradual,
-    RollbackMode.TARGETED: _targeted,
-    RollbackMode.VERSION: _to_version,
-}
-
-
 # Gradual steps ----------------------------------------------------------------------------------
-
-
-def _set_share(
-    uow: UnitOfWork, flag: FlagRecord, start_percent: float, share: float, change: Change
-) -> FlagRecord:
-    """Serve ``share`` % of ``start_percent``, keeping the ring and a holdback no larger."""
-    _, holdback, segments = current_exposure(flag.definition, flag.key)
-    percent = round(start_percent * share / 100, 3)
-    reason = f"{change.reason}: gradual step to {share:g}% of {start_percent:g}% = {percent:g}%"
-    stepped = Change(actor=change.actor, reason=reason)
-    write = FlagWrite(action=AuditAction.FLAG_ROLLOUT_SET, change=stepped)
-
-    def edit(definition: Mapping[str, Any]) -> Mapping[str, Any]:
-        return with_exposure(
-            definition,
-            flag.key,
-            percent=percent,
-            holdback_percent=min(holdback, percent),
-            segments=segments,
-        )
-
-    return change_flag(uow, flag.environment, flag.key, edit, write)
 
 
 def _next_step(uow: UnitOfWork, record: RollbackRecord, flag: FlagRecord) -> RollbackRecord:
     details = dict(record.details)
     share, *rest = details["steps"]
     change = Change(actor=record.actor, reason=record.reason or "gradual rollback")
-    stepped = _set_share(uow, flag, float(details["start_percent"]), float(share), change)
+    stepped = set_share(uow, flag, float(details["start_percent"]), float(share), change)
     details["steps"] = rest
     details["applied"] = [*details.get("applied", []), _applied_entry(uow, stepped)]
-    details["to"] = _exposure_facts(stepped)
+    details["to"] = exposure_facts(stepped)
     finished = not rest
     updated = uow.rollbacks.update(
         record.id,
@@ -324,13 +201,13 @@ def _new_record(  # the facts of one rollback, keyword-only after the flag
     before: FlagRecord,
     request: RollbackRequest,
     change: Change,
-    applied: _Applied,
+    applied: Applied,
     *,
     stopped: list[str],
 ) -> RollbackRecord:
     running = bool(applied.steps)
     details: dict[str, Any] = {
-        "from": _exposure_facts(before),
+        "from": exposure_facts(before),
         "to": applied.to,
         "plans_stopped": stopped,
         "applied": [_applied_entry(uow, applied.flag)],
@@ -418,14 +295,5 @@ def rollback_data(record: RollbackRecord) -> dict[str, Any]:
     }
 
 
-def _exposure_facts(flag: FlagRecord) -> dict[str, Any]:
-    facts: dict[str, Any] = {"version": flag.version, "enabled": flag.enabled}
-    try:
-        percent, holdback, segments = current_exposure(flag.definition, flag.key)
-    except ValidationError:
-        return facts
-    return {**facts, "percent": percent, "holdback_percent": holdback, "segments": list(segments)}
-
-
 def _applied_entry(uow: UnitOfWork, flag: FlagRecord) -> dict[str, Any]:
-    return {**_exposure_facts(flag), "at": uow.now.isoformat()}
+    return {**exposure_facts(flag), "at": uow.now.isoformat()}
