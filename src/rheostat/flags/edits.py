@@ -13,7 +13,7 @@ from typing import Any
 
 from rheostat.errors import ValidationError
 from rheostat.flags.bucketing import BUCKETS
-from rheostat.flags.summary import catch_all_index, first_variant_serving
+from rheostat.flags.summary import catch_all_index, first_variant_serving, on_share
 
 __all__ = [
     "HOLDBACK",
@@ -83,6 +83,7 @@ def with_exposure(
     percent: float,
     holdback_percent: float = 0.0,
     segments: Sequence[str] = (),
+    keep_other_audiences: bool = False,
 ) -> dict[str, Any]:
     """Return ``definition`` serving "on" to ``percent`` %, with a holdback of its own.
 
@@ -91,6 +92,13 @@ def with_exposure(
     grows downwards, so as a ramp widens nobody ever moves between treatment, holdback and the
     rest (only into treatment from the rest). With ``segments`` (a ring), the split applies to
     members of those segments (a rule before the catch-all) and everyone else is off.
+
+    Alone (the default), this exposure replaces every other: earlier rings go, and a ring
+    turns everyone else off. With ``keep_other_audiences`` (a release plan's later stages),
+    only this audience's share changes: the rings of other segments stay, and a ring leaves
+    everyone's split as it is. A ring that serves no more than everyone goes (its members
+    keep everyone's share), and rings come highest share first, so a member of several gets
+    the most any of them serves: no audience's exposure is lowered.
 
     Raises:
         ValidationError: not an on/off flag, a share outside [0, 100], or both over 100.
@@ -108,20 +116,53 @@ def with_exposure(
     if held or HOLDBACK in variants:
         variants.setdefault(HOLDBACK, variants[off])
     edited["variants"] = variants
-    split = _exposure_split(on, off, treated, held, has_holdback=HOLDBACK in variants)
-    rules = [rule for rule in edited.get("rules", []) if rule.get("name") != _RING_RULE]
-    edited["rules"] = rules
+    has_holdback = HOLDBACK in variants
+    split = _exposure_split(on, off, treated, held, has_holdback=has_holdback)
+    audience = frozenset(segments)
+    edited["rules"] = [
+        rule
+        for rule in edited.get("rules", [])
+        if rule.get("name") != _RING_RULE
+        or (keep_other_audiences and _ring_audience(rule) != audience)
+    ]
     if not segments:
-        return _with_catch_all(edited, split)
-    ring = {
-        "name": _RING_RULE,
-        "when": [{"attribute": "key", "op": "in_segment", "values": list(segments)}],
-        "serve": {"split": split, "by": "key"},
-    }
-    nobody = _exposure_split(on, off, 0, 0, has_holdback=HOLDBACK in variants)
-    edited = _with_catch_all(edited, nobody)
-    catch_all = catch_all_index(edited)
-    edited["rules"].insert(len(edited["rules"]) if catch_all is None else catch_all, ring)
+        edited = _with_catch_all(edited, split)
+    elif not keep_other_audiences or catch_all_index(edited) is None:
+        nobody = _exposure_split(on, off, 0, 0, has_holdback=has_holdback)
+        edited = _with_catch_all(edited, nobody)
+    if segments:
+        ring = {
+            "name": _RING_RULE,
+            "when": [{"attribute": "key", "op": "in_segment", "values": list(segments)}],
+            "serve": {"split": split, "by": "key"},
+        }
+        catch_all = catch_all_index(edited)
+        edited["rules"].insert(len(edited["rules"]) if catch_all is None else catch_all, ring)
+    return _with_rings_above_everyone(edited, on) if keep_other_audiences else edited
+
+
+def _ring_audience(rule: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(str(v) for condition in rule.get("when", []) for v in condition["values"])
+
+
+def _ring_share(rule: Mapping[str, Any], on: str) -> float:
+    return float(rule["serve"]["split"].get(on, 0.0))
+
+
+def _with_rings_above_everyone(edited: dict[str, Any], on: str) -> dict[str, Any]:
+    """Drop the rings that serve no more than everyone; order the rest, highest share first,
+    just before the catch-all (the first ring that matches a context decides)."""
+    everyone = on_share(edited) or 0.0
+    rules = edited["rules"]
+    rings = [rule for rule in rules if rule.get("name") == _RING_RULE]
+    kept = sorted(
+        (ring for ring in rings if _ring_share(ring, on) > everyone),
+        key=lambda ring: -_ring_share(ring, on),
+    )
+    others = [rule for rule in rules if rule.get("name") != _RING_RULE]
+    catch_all = catch_all_index({"rules": others})
+    at = len(others) if catch_all is None else catch_all
+    edited["rules"] = [*others[:at], *kept, *others[at:]]
     return edited
 
 
@@ -215,15 +256,17 @@ def _merged(existing: Iterable[str], added: Iterable[str]) -> list[str]:
 def current_exposure(definition: Definition, key: str) -> tuple[float, float, tuple[str, ...]]:
     """Return a bool flag's exposure: on percent, holdback percent and ring segments.
 
-    A ring (``with_exposure`` with segments) is read from its rule; otherwise the catch-all
-    split (or the default variant: 100 % when it is the on variant) gives the shares.
+    The catch-all split (or the default variant: 100 % when it is the on variant) gives the
+    shares of everyone. While it serves nobody, a ring (``with_exposure`` with segments) is
+    read from its (first) rule instead: a plan's rings stay beside everyone's share once it
+    ramps everyone, and then everyone's share is the exposure.
 
     Raises:
         ValidationError: not an on/off flag.
     """
     on, _ = bool_variants(definition, key)
     ring = next((r for r in definition.get("rules", []) if r.get("name") == _RING_RULE), None)
-    if ring is not None:
+    if ring is not None and not on_share(definition):
         split = ring.get("serve", {}).get("split", {})
         segments = tuple(str(v) for c in ring.get("when", []) for v in c.get("values", []))
         return float(split.get(on, 0.0)), float(split.get(HOLDBACK, 0.0)), segments

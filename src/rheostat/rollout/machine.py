@@ -17,6 +17,8 @@ clock, database or network here, so every rule below is tested with plain values
 * A sample-ratio mismatch between treatment and holdback pauses the plan: the assignment is
   broken, not (necessarily) the change.
 * Nothing raises exposure after a failing verdict; every rollback ends at exposure 0.
+* Audiences are independent: a ramp keeps what earlier stages serve other audiences (a ring
+  stays served while everyone ramps); the first ramp and every rollback apply theirs alone.
 """
 
 from __future__ import annotations
@@ -219,7 +221,11 @@ def _apply_ramp(tick: Tick, stage: RampStage) -> None:
     exposure = exposure_of(stage)
     where = f" of {', '.join(stage.segments)}" if stage.segments else ""
     reason = f"{tick.state.plan.name}: stage {tick.state.stage + 1}, {stage.percent:g}%{where}"
-    tick.actions.append(SetExposure(exposure=exposure, reason=reason))
+    # Audiences are independent (a plan never lowers one): a ring stays served while later
+    # stages ramp everyone or another ring. The first ramp resets what was there before.
+    earlier = tick.state.plan.stages[: tick.state.stage]
+    keep = any(isinstance(each, RampStage) for each in earlier)
+    tick.actions.append(SetExposure(exposure=exposure, reason=reason, keep_other_audiences=keep))
     tick.progress(
         phase=Phase.BAKING,
         exposure=exposure,

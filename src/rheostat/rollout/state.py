@@ -175,10 +175,19 @@ class Observations:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetExposure:
-    """Apply this exposure to the plan's flag (a normal flag version with an audit event)."""
+    """Apply this exposure to the plan's flag (a normal flag version with an audit event).
+
+    Attributes:
+        exposure: the exposure of the stage's audience (everyone, or a ring's segments).
+        reason: why, for the flag's audit event.
+        keep_other_audiences: keep what the plan serves other audiences (its earlier rings,
+            or everyone's share under a later ring); ``False`` applies this exposure alone,
+            as the plan's first ramp and every rollback do.
+    """
 
     exposure: Exposure
     reason: str
+    keep_other_audiences: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -231,6 +231,7 @@ def _change_flag(uow: UnitOfWork, plan: Plan, action: Action) -> None:
                 percent=exposure.percent,
                 holdback_percent=exposure.holdback_percent,
                 segments=exposure.segments,
+                keep_other_audiences=action.keep_other_audiences,
             )
 
     change_flag(uow, plan.environment, plan.flag, edit, write)

@@ -94,3 +94,92 @@ def test_a_ring_exposes_segment_members_only_and_everyone_later() -> None:
 def test_treatment_and_holdback_over_100_percent_is_refused() -> None:
     with pytest.raises(ValidationError, match="exceed 100%"):
         _exposed(60, 50)
+
+
+SEGMENTS = {
+    team: {"conditions": [{"attribute": "team", "op": "eq", "values": [team]}]}
+    for team in ("internal", "beta")
+}
+
+
+def _share_on(definition: dict[str, Any], team: str) -> float:
+    document = {"version": 1, "segments": SEGMENTS, "flags": {"f": definition}}
+    flags = FlagSet.from_dict(document)
+    served = [flags.is_enabled("f", Context(key=user, attributes={"team": team})) for user in USERS]
+    return sum(served) / len(served)
+
+
+def test_a_ramp_that_keeps_other_audiences_keeps_the_rings_of_earlier_stages() -> None:
+    # Given a ring of internal, then a ring of beta that keeps it
+    internal = with_exposure(BASE, "f", percent=100, segments=("internal",))
+    beta = with_exposure(internal, "f", percent=100, segments=("beta",), keep_other_audiences=True)
+
+    # When everyone ramps to 5 %, keeping the other audiences
+    ramped = with_exposure(beta, "f", percent=5, holdback_percent=5, keep_other_audiences=True)
+
+    # Then both rings keep 100 % while the others get the ramp (and its holdback)
+    assert (_share_on(beta, "internal"), _share_on(beta, "beta"), _share_on(beta, "x")) == (1, 1, 0)
+    assert _share_on(ramped, "internal") == _share_on(ramped, "beta") == 1.0
+    assert 0.03 < _share_on(ramped, "sales") < 0.07
+    assert ramped["rules"][0]["serve"] == "on"  # the staff rule stays first
+
+
+def test_a_ring_at_or_below_the_share_of_everyone_is_dropped_never_lowering_it() -> None:
+    # Given internal at 100 % and beta at 10 %, then everyone at 20 %
+    internal = with_exposure(BASE, "f", percent=100, segments=("internal",))
+    beta = with_exposure(internal, "f", percent=10, segments=("beta",), keep_other_audiences=True)
+    at_20 = with_exposure(beta, "f", percent=20, keep_other_audiences=True)
+
+    # Then beta's ring adds nothing and goes (beta gets the 20 %), internal's stays
+    rings = [rule for rule in at_20["rules"] if rule.get("name") == "rollout:ring"]
+    assert [rule["when"][0]["values"] for rule in rings] == [["internal"]]
+    assert 0.15 < _share_on(at_20, "beta") < 0.25
+
+    # And at 100 % of everyone no ring rule is left
+    everyone = with_exposure(at_20, "f", percent=100, keep_other_audiences=True)
+    assert [rule.get("name") for rule in everyone["rules"]].count("rollout:ring") == 0
+
+
+def test_a_ring_after_a_ramp_of_everyone_keeps_everyone_when_asked() -> None:
+    # Given 5 % of everyone
+    ramped = with_exposure(BASE, "f", percent=5)
+
+    # When internal gets 100 %, keeping the other audiences, or alone
+    kept = with_exposure(
+        ramped, "f", percent=100, segments=("internal",), keep_other_audiences=True
+    )
+    alone = with_exposure(ramped, "f", percent=100, segments=("internal",))
+
+    # Then everyone keeps 5 % in the first, nobody but internal has it in the second
+    assert 0.03 < _share_on(kept, "sales") < 0.07
+    assert _share_on(kept, "internal") == 1.0
+    assert (_share_on(alone, "sales"), _share_on(alone, "internal")) == (0, 1)
+
+
+def test_a_ring_edit_replaces_the_ring_of_the_same_segments_only() -> None:
+    # Given rings of internal and of beta
+    internal = with_exposure(BASE, "f", percent=50, segments=("internal",))
+    both = with_exposure(internal, "f", percent=100, segments=("beta",), keep_other_audiences=True)
+
+    # When internal's ring widens
+    widened = with_exposure(
+        both, "f", percent=100, segments=("internal",), keep_other_audiences=True
+    )
+
+    # Then there is one ring per audience, and both serve 100 %
+    rings = [rule for rule in widened["rules"] if rule.get("name") == "rollout:ring"]
+    assert sorted(rule["when"][0]["values"][0] for rule in rings) == ["beta", "internal"]
+    assert _share_on(widened, "internal") == _share_on(widened, "beta") == 1.0
+
+
+def test_an_exposure_alone_takes_every_ring_back() -> None:
+    # Given two rings and 5 % of everyone
+    internal = with_exposure(BASE, "f", percent=100, segments=("internal",))
+    beta = with_exposure(internal, "f", percent=100, segments=("beta",), keep_other_audiences=True)
+    ramped = with_exposure(beta, "f", percent=5, keep_other_audiences=True)
+
+    # When a rollback sets 0 % alone (the default)
+    rolled_back = with_exposure(ramped, "f", percent=0)
+
+    # Then nobody has it, in no ring
+    assert [_share_on(rolled_back, team) for team in ("internal", "beta", "sales")] == [0, 0, 0]

@@ -40,6 +40,16 @@ def test_the_exposure_of_a_split_a_ring_and_a_plain_default() -> None:
     assert current_exposure({**BASE, "default": "on"}, "f") == (100.0, 0.0, ())
 
 
+def test_the_exposure_of_a_plan_past_its_rings_is_everyone_s_share() -> None:
+    # Given a flag a plan took to 100 % of internal, then 5 % of everyone (the ring stays)
+    ring = with_exposure(BASE, "f", percent=100, segments=("internal",))
+    ramped = with_exposure(ring, "f", percent=5, holdback_percent=5, keep_other_audiences=True)
+
+    # When a rollback reads its exposure / Then it is the 5 % of everyone (the bulk of the
+    # traffic, which a gradual rollback steps down), not the ring's
+    assert current_exposure(ramped, "f") == (5.0, 5.0, ())
+
+
 def test_the_exposure_of_a_flag_that_is_not_on_off_is_refused() -> None:
     with pytest.raises(ValidationError, match="on/off"):
         current_exposure({"type": "string", "variants": {"a": "a"}, "default": "a"}, "f")

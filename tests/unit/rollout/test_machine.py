@@ -399,3 +399,31 @@ def test_terminal_plans_ignore_everything() -> None:
     decision = decide(done, START, T0)
     assert decision.state == done
     assert decision.actions == ()
+
+
+def test_ramps_after_the_first_keep_the_audiences_of_earlier_stages() -> None:
+    # Given a ring plan: internal, then beta, then 10 % of everyone (templates.md's `ring`)
+    plan = Plan(
+        name="p", flag="f", environment="e", gates=(ERRORS,),
+        stages=(
+            RampStage(percent=100, bake=30 * MINUTE, segments=("internal",)),
+            RampStage(percent=100, bake=30 * MINUTE, segments=("beta",)),
+            RampStage(percent=10, bake=30 * MINUTE),
+        ),
+    )  # fmt: skip
+
+    # When it runs through its stages, then its gate fails
+    passes = [(timedelta(0), START)] + [(m * MINUTE, looks(Verdict.PASS)) for m in (31, 62)]
+    state, decisions = run(plan, passes)
+    failed = decide(state, looks(Verdict.FAIL), T0 + 70 * MINUTE)
+
+    # Then the first ramp is applied alone (it resets what was there), the later ones keep
+    # the rings served before them, and the rollback takes every audience back
+    applied = [a for d in decisions for a in d.actions if isinstance(a, SetExposure)]
+    assert [(a.exposure.segments, a.keep_other_audiences) for a in applied] == [
+        (("internal",), False),
+        (("beta",), True),
+        ((), True),
+    ]
+    [rollback] = [a for a in failed.actions if isinstance(a, SetExposure)]
+    assert (rollback.exposure.percent, rollback.keep_other_audiences) == (0, False)
