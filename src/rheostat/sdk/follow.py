@@ -15,7 +15,6 @@ keeps updating with no hook in the application.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from typing import Any, Protocol
 import httpx
 
 from rheostat.clock import Clock, SystemClock
+from rheostat.sdk._connections import OpenedSockets
 from rheostat.sdk.events import EventStreamParser, ServerEvent
 from rheostat.sdk.tracking import MetricBuffer
 
@@ -139,8 +139,8 @@ class Follower:
     def _reset_process_state(self) -> None:
         """Everything that must not cross a fork: the HTTP client, events, the thread."""
         self._http = _http_client(self._headers, self._params, self._options)
-        self._socket: socket.socket | None = None
         self._stop = threading.Event()
+        self._sockets = OpenedSockets(stopped=self._stop)
         self.initialized = threading.Event()
         self._thread: threading.Thread | None = None
         self.instance_id = secrets.token_hex(8)  # a forked child is another process
@@ -159,13 +159,12 @@ class Follower:
         self._beater.start()
 
     def close(self) -> None:
-        """Stop the thread (closing its connection interrupts a blocked read) and join it."""
+        """Stop the threads and join them: shutting down every connection they opened wakes
+        a blocked read (a stream, or a request waiting for its answer) at once, and every
+        wait between requests is on the stop event."""
         self._stop.set()
         self._flush(everything=True, timeout_s=2.0)
-        stream_socket = self._socket
-        if stream_socket is not None:  # wakes the thread from a blocked read at once
-            with contextlib.suppress(OSError):
-                stream_socket.shutdown(socket.SHUT_RDWR)
+        self._sockets.shut_down_all()
         self._beat.set()
         for thread in (self._thread, self._beater):
             if thread is not None and thread is not threading.current_thread():
@@ -216,7 +215,9 @@ class Follower:
 
     def _download(self) -> None:
         headers = {} if self._etag is None else {"If-None-Match": self._etag}
-        response = self._http.get(f"{self._url}/api/v1/client/flags", headers=headers)
+        response = self._http.get(
+            f"{self._url}/api/v1/client/flags", headers=headers, extensions=self._traced
+        )
         if response.status_code == httpx.codes.OK:
             revision = int(response.headers.get("X-Rheostat-Revision", "0"))
             self._sink.apply_document(response.json(), revision)
@@ -232,7 +233,7 @@ class Follower:
         if self._sink.revision is not None:
             headers["Last-Event-ID"] = str(self._sink.revision)
         with self._http.stream(
-            "GET", f"{self._url}/api/v1/client/stream", headers=headers
+            "GET", f"{self._url}/api/v1/client/stream", headers=headers, extensions=self._traced
         ) as response:
             if response.status_code in _NO_STREAM:
                 self._streaming = False  # an older or proxied server: poll instead
@@ -240,11 +241,7 @@ class Follower:
             if response.status_code != httpx.codes.OK:
                 raise _Failure(_describe(response))
             self._connected()
-            self._socket = _socket_of(response)
-            try:
-                self._read_events(response)
-            finally:
-                self._socket = None
+            self._read_events(response)
 
     def _read_events(self, response: httpx.Response) -> None:
         parser = EventStreamParser()
@@ -273,19 +270,26 @@ class Follower:
             self._beat.clear()
             if self._stop.is_set():
                 return
-            self._flush(everything=False)
+            self._flush(everything=False, traced=True)
             if asked or self._clock.monotonic() >= next_beat:
                 next_beat = self._clock.monotonic() + options.heartbeat_interval_s
                 self._send_heartbeat()
 
-    def _flush(self, *, everything: bool, timeout_s: float | None = None) -> None:
+    def _flush(
+        self, *, everything: bool, timeout_s: float | None = None, traced: bool = False
+    ) -> None:
+        """Send the closed metric windows (all of them with ``everything``). Only the
+        heartbeat thread's flushes are ``traced``: close() sends its own after stopping."""
         batch = self.metrics.take(now=self._clock.now(), everything=everything)
         if not batch:
             return
         url = f"{self._url}/api/v1/client/metrics"
         timeout = self._http.timeout if timeout_s is None else httpx.Timeout(timeout_s)
+        extensions = self._traced if traced else None
         try:
-            response = self._http.post(url, json={"windows": batch}, timeout=timeout)
+            response = self._http.post(
+                url, json={"windows": batch}, timeout=timeout, extensions=extensions
+            )
         except httpx.HTTPError as error:
             logger.debug("rheostat: metrics flush failed, kept for the next one: %s", error)
             self.metrics.give_back(batch)
@@ -307,12 +311,20 @@ class Follower:
             "sdk": "rheostat-python",
         }
         try:
-            response = self._http.post(f"{self._url}/api/v1/client/heartbeat", json=body)
+            response = self._http.post(
+                f"{self._url}/api/v1/client/heartbeat", json=body, extensions=self._traced
+            )
         except httpx.HTTPError as error:  # the sync thread reports the connection's state
             logger.debug("rheostat: heartbeat failed: %s", error)
             return
         if response.status_code in _NO_STREAM:
             self._heartbeats_wanted = False  # a server without heartbeats
+
+    @property
+    def _traced(self) -> dict[str, Any]:
+        """The request extensions of the threads' requests: httpcore reports each connection
+        it opens, so close() can shut it down (a stopped follower's at once)."""
+        return {"trace": self._sockets.trace}
 
     def _connected(self) -> None:
         self._lost_at = None
@@ -352,12 +364,6 @@ def _http_client(
     return httpx.Client(
         headers=headers, params=params, timeout=timeout, transport=options.transport
     )
-
-
-def _socket_of(response: httpx.Response) -> socket.socket | None:
-    stream = response.extensions.get("network_stream")
-    found = None if stream is None else stream.get_extra_info("socket")
-    return found if isinstance(found, socket.socket) else None
 
 
 def _describe(response: httpx.Response) -> str:
