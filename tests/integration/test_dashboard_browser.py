@@ -3,14 +3,16 @@
 
 An operator signs in (a wrong key is refused), kills a flag and sees it on the health page
 and in ``GET /health``, watches a release plan advance without reloading, approves a stage,
-rolls the plan back and finds the audit entry. Each page is saved under docs/screenshots/ at
-1280 px, and one at phone width. The browser is never downloaded: a missing or broken
-/usr/bin/chromium fails these tests (``make test`` installs it first).
+rolls the plan back and finds the audit entry. Each page is photographed at 1280 px, and one at
+phone width, into the test's temporary folder; ``RHEOSTAT_UPDATE_SCREENSHOTS=1`` writes them to
+docs/screenshots/ instead (``docs/development.md``). The browser is never downloaded: a missing
+or broken /usr/bin/chromium fails these tests (``make test`` installs it first).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+UPDATE_SCREENSHOTS = "RHEOSTAT_UPDATE_SCREENSHOTS"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 WAIT_MS = 30_000
@@ -100,9 +104,28 @@ def _sign_in(page: Page, token: str) -> None:
     expect(page.get_by_role("heading", name="Flags", exact=True)).to_be_visible()
 
 
-def _shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Screenshots:
+    """Where this test's screenshots go; each one is checked to be a non-empty PNG."""
+
+    folder: Path
+
+    def shoot(self, page: Page, name: str) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}.png"
+        page.screenshot(path=str(path))
+        image = path.read_bytes()
+        assert image.startswith(PNG_SIGNATURE), f"{path} is not a PNG"
+        assert len(image) > len(PNG_SIGNATURE), f"{path} is empty"
+        return path
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Screenshots:
+    """docs/screenshots/ with RHEOSTAT_UPDATE_SCREENSHOTS=1, else a folder of this test's own
+    (so a test run never leaves the committed images modified)."""
+    updating = os.environ.get(UPDATE_SCREENSHOTS) == "1"
+    return Screenshots(folder=SCREENSHOTS if updating else tmp_path / "screenshots")
 
 
 def _plan_state(dashboard: Dashboard) -> dict[str, object]:
@@ -143,13 +166,13 @@ def _tick(dashboard: Dashboard) -> None:
 
 
 def test_a_wrong_key_is_refused_and_an_admin_key_signs_in(
-    browser: Browser, dashboard: Dashboard
+    browser: Browser, dashboard: Dashboard, screenshots: Screenshots
 ) -> None:
     # Given
     page = _page(browser, dashboard, DESKTOP)
     page.goto("/flags")
     expect(page).to_have_url(f"{dashboard.server.url}/login?next=%2Fflags")
-    _shoot(page, "login")
+    screenshots.shoot(page, "login")
     # When: a key that does not exist, then the sdk key
     page.get_by_label("Admin key").fill("rh_admin_not-a-real-key")
     page.get_by_role("button", name="Sign in").click()
@@ -168,7 +191,9 @@ def test_a_wrong_key_is_refused_and_an_admin_key_signs_in(
     assert session["sameSite"] == "Strict"
 
 
-def test_kill_a_flag_and_see_it_on_health(browser: Browser, dashboard: Dashboard) -> None:
+def test_kill_a_flag_and_see_it_on_health(
+    browser: Browser, dashboard: Dashboard, screenshots: Screenshots
+) -> None:
     # Given
     page = _page(browser, dashboard, DESKTOP)
     _sign_in(page, dashboard.admin_token)
@@ -176,29 +201,29 @@ def test_kill_a_flag_and_see_it_on_health(browser: Browser, dashboard: Dashboard
     expect(page.locator("#flag-rows tr")).to_have_count(1)  # htmx search, no reload
     page.get_by_label("Search flags").fill("")
     expect(page.locator("#flag-rows tr")).to_have_count(5)
-    _shoot(page, "flags")
+    screenshots.shoot(page, "flags")
     # When: kill, confirmed with a reason
     page.get_by_role("link", name="Kill checkout-v2").click()
     expect(page.get_by_role("heading", name="Kill checkout-v2?")).to_be_visible()
-    _shoot(page, "kill-confirmation")
+    screenshots.shoot(page, "kill-confirmation")
     page.get_by_label("Reason").fill("checkout 5xx up since 14:02")
     page.get_by_role("button", name="Kill checkout-v2").click()
     # Then
     expect(page.get_by_role("status")).to_contain_text("Flag checkout-v2 killed")
     expect(page.locator(".summary")).to_contain_text("killed")
     expect(page.locator(".version").first).to_contain_text("flag.killed")
-    _shoot(page, "flag-detail")
+    screenshots.shoot(page, "flag-detail")
     page.get_by_role("link", name="Health").click()
     kills = page.get_by_role("region", name="Kill switches engaged (1)")
     expect(kills.get_by_role("link", name="checkout-v2")).to_be_visible()
-    _shoot(page, "health")
+    screenshots.shoot(page, "health")
     page.goto("/health")
     health = json.loads(page.locator("body").inner_text())
     assert health["kill_switches"][ENV]["checkout-v2"] is True
 
 
 def test_watch_a_plan_advance_approve_it_and_roll_it_back(
-    browser: Browser, dashboard: Dashboard
+    browser: Browser, dashboard: Dashboard, screenshots: Screenshots
 ) -> None:
     # Given: the plan is started; the controller has not applied its first stage yet
     page = _page(browser, dashboard, DESKTOP)
@@ -219,7 +244,7 @@ def test_watch_a_plan_advance_approve_it_and_roll_it_back(
     expect(page.locator('.timeline li[aria-current="step"]')).to_contain_text("ramp 50%")
     expect(reason).to_have_value("error rates equal in both arms")
     expect(page.locator("svg.chart polyline")).to_have_count(2)
-    _shoot(page, "plan-detail")
+    screenshots.shoot(page, "plan-detail")
     # When: approve the stage
     page.get_by_role("button", name="Approve stage").click()
     # Then: approved now; the controller applies the stage on its next pass
@@ -235,9 +260,9 @@ def test_watch_a_plan_advance_approve_it_and_roll_it_back(
     expect(page.locator("#plan-phase")).to_have_text("rolled back")
     expect(page.locator("#plan-percent")).to_have_text("0%")
     page.get_by_role("link", name="Release plans").click()
-    _shoot(page, "plans")
+    screenshots.shoot(page, "plans")
     # And the audit log has the operator's rollback, with the reason
-    _find_rollback_in_audit(page)
+    _find_rollback_in_audit(page, screenshots)
 
 
 def _run_until_approval(dashboard: Dashboard) -> None:
@@ -249,7 +274,7 @@ def _run_until_approval(dashboard: Dashboard) -> None:
         _tick(dashboard)
 
 
-def _find_rollback_in_audit(page: Page) -> None:
+def _find_rollback_in_audit(page: Page, screenshots: Screenshots) -> None:
     page.get_by_role("link", name="Audit log").click()
     page.get_by_label("Subject").fill(f"plan:{PLAN_NAME}")
     page.get_by_label("Actor").fill("api-key:ops")
@@ -257,11 +282,11 @@ def _find_rollback_in_audit(page: Page) -> None:
     entry = page.get_by_role("row").filter(has_text="p95 latency up on the search API")
     expect(entry).to_contain_text("plan.transition")
     expect(entry).to_contain_text("api-key:ops")
-    _shoot(page, "audit")
+    screenshots.shoot(page, "audit")
 
 
 def test_every_page_reads_at_desktop_and_phone_width(
-    browser: Browser, dashboard: Dashboard
+    browser: Browser, dashboard: Dashboard, screenshots: Screenshots
 ) -> None:
     # Given
     page = _page(browser, dashboard, DESKTOP)
@@ -273,18 +298,18 @@ def test_every_page_reads_at_desktop_and_phone_width(
     page.get_by_role("link", name="checkout-copy").click()
     expect(page.get_by_role("table")).to_contain_text("urgent")
     expect(page.locator("svg.chart circle")).to_have_count(1)
-    _shoot(page, "experiment")
+    screenshots.shoot(page, "experiment")
     page.get_by_role("link", name="Backfills").click()
     expect(page.get_by_role("row", name="orders-v2")).to_contain_text("identical")
     expect(page.get_by_role("row", name="documents-to-es")).to_contain_text("830 rows/s")
-    _shoot(page, "backfills")
+    screenshots.shoot(page, "backfills")
     page.get_by_role("link", name="Checks").click()
     expect(page.get_by_role("article", name="Check run 1")).to_contain_text("1 warn")
-    _shoot(page, "checks")
+    screenshots.shoot(page, "checks")
     _report_from_an_sdk(dashboard)  # now: live within the 90 s window however slow the run
     page.get_by_role("link", name="SDK reach").click()
     expect(page.get_by_role("row", name="checkout-v2")).to_contain_text("1 of 1 live")
-    _shoot(page, "reach")
+    screenshots.shoot(page, "reach")
     assert problems == []  # no script or CSP error on any page
     # When / Then: a phone
     phone = _page(browser, dashboard, PHONE)
@@ -293,4 +318,22 @@ def test_every_page_reads_at_desktop_and_phone_width(
     expect(phone.locator("#plan-phase")).to_have_text("running")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "the page scrolls sideways on a phone"
-    _shoot(phone, "phone-plan")
+    screenshots.shoot(phone, "phone-plan")
+
+
+def test_a_test_run_leaves_the_screenshots_in_the_docs_alone(
+    browser: Browser, dashboard: Dashboard, screenshots: Screenshots
+) -> None:
+    # Given the committed screenshots, and no RHEOSTAT_UPDATE_SCREENSHOTS=1
+    if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+        pytest.skip(f"{UPDATE_SCREENSHOTS}=1 asks for docs/screenshots/ to be rewritten")
+    committed = {path.name: path.stat().st_mtime_ns for path in SCREENSHOTS.glob("*.png")}
+
+    # When a browser test takes a screenshot
+    page = _page(browser, dashboard, DESKTOP)
+    page.goto("/login")
+    shot = screenshots.shoot(page, "login")
+
+    # Then it is a PNG in a scratch folder, and no file under docs/screenshots/ changed
+    assert shot.parent != SCREENSHOTS
+    assert {path.name: path.stat().st_mtime_ns for path in SCREENSHOTS.glob("*.png")} == committed
