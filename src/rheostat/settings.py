@@ -26,6 +26,10 @@ class Settings(BaseSettings):
             (``RHEOSTAT_STREAM_MAX_S``); clients resume from their revision elsewhere.
         deliver_webhooks: whether the API sends the webhook outbox in a background task after
             a change (``RHEOSTAT_DELIVER_WEBHOOKS``); the controller loop sends it in any case.
+        webhook_allow_private: whether webhooks may go to loopback and private addresses
+            (``RHEOSTAT_WEBHOOK_ALLOW_PRIVATE``; true by default: receivers are often internal
+            services). Link-local and cloud metadata addresses (169.254.169.254) are refused
+            whatever it says, when a webhook is registered and at each delivery.
         checks_api_kinds: check kinds that a suite sent to ``POST /api/v1/checks/run`` may use
             beyond checks of rheostat's own database (``RHEOSTAT_CHECKS_API_KINDS``, comma
             separated, e.g. ``http,tcp,redis``). Empty by default: the API never runs a
@@ -68,6 +72,7 @@ class Settings(BaseSettings):
     stream_poll_s: float = Field(default=1.0, gt=0, le=3600)
     stream_max_s: float = Field(default=900.0, gt=0, le=86_400)
     deliver_webhooks: bool = True
+    webhook_allow_private: bool = True
     checks_api_kinds: str = ""
     checks_dir: str = "checks"
     backfills_dir: str = "backfills"

@@ -81,6 +81,7 @@ def run(
         checks_dir=Path(settings.checks_dir),
         backfills_dir=Path(settings.backfills_dir),
         environ=dict(os.environ),
+        webhooks=service.DispatchPolicy(allow_private=settings.webhook_allow_private),
     )
     stop = threading.Event()
     previous = {
@@ -92,10 +93,10 @@ def run(
             try:
                 _pass(store, me)  # a broken database or schema stops it here
                 if once:
-                    _operations(store)
+                    _operations(store, me.webhooks)
                     return
                 operations = threading.Thread(
-                    target=_operations_loop, args=(store, stop, interval), daemon=True
+                    target=_operations_loop, args=(store, me.webhooks, stop, interval), daemon=True
                 )
                 operations.start()
                 while not stop.wait(interval):
@@ -118,6 +119,7 @@ class _Controller:
     checks_dir: Path
     backfills_dir: Path
     environ: Mapping[str, str]
+    webhooks: service.DispatchPolicy
 
 
 def _pass_or_report(store: service.SqlStore, me: _Controller) -> None:
@@ -168,19 +170,24 @@ def _started_line(environment: str, plan: str, started: service.StartedWorker) -
     return f"{where}: worker {started.pid} started ({started.path}{log})"
 
 
-def _operations_loop(store: service.SqlStore, stop: threading.Event, interval: float) -> None:
+def _operations_loop(
+    store: service.SqlStore,
+    webhooks: service.DispatchPolicy,
+    stop: threading.Event,
+    interval: float,
+) -> None:
     """Rollback steps, alerts and webhooks, on their own thread: a webhook receiver that
     hangs until its timeout never delays a plan's tick."""
     while True:
-        _operations(store)
+        _operations(store, webhooks)
         if stop.wait(interval):
             return
 
 
-def _operations(store: service.SqlStore) -> None:
+def _operations(store: service.SqlStore, webhooks: service.DispatchPolicy) -> None:
     """One round of gradual rollback steps, alert rules and webhook deliveries."""
     try:
-        report = service.run_operations(store)
+        report = service.run_operations(store, webhooks)
     except StorageError as error:
         print_error(f"operations round failed, trying again next round: {error}")
         return

@@ -18,7 +18,7 @@ from rheostat.cli.output import print_json, show, to_json_data
 from rheostat.cli.render import format_note
 from rheostat.cli.render_operations import format_deliveries, format_webhooks
 from rheostat.cli.session import connect, reading, transaction
-from rheostat.settings import DEFAULT_DATABASE_URL
+from rheostat.settings import DEFAULT_DATABASE_URL, Settings
 
 __all__ = ["app"]
 
@@ -55,6 +55,7 @@ def add(  # noqa: PLR0913  # one parameter per command-line option
             environment=env,
             description=description,
             secret=secret,
+            allow_private=Settings().webhook_allow_private,
             change=service.Change(actor=default_actor(actor), reason=reason),
         )
     if as_json:
@@ -116,7 +117,8 @@ def deliver(
 ) -> None:
     """Send the deliveries that are due now (one pass; the controller does this each round)."""
     with connect(database_url) as store:
-        report = service.deliver_webhooks(store)
+        policy = service.DispatchPolicy(allow_private=Settings().webhook_allow_private)
+        report = service.deliver_webhooks(store, policy)
     if as_json:
         print_json(report)
     else:

@@ -7,7 +7,9 @@ ticks, and the API runs it in a background task after a change. Each pass:
    plus a lease written in the same transaction), so two dispatchers never send one
    delivery at the same time;
 2. POSTs each one outside any transaction (so a slow receiver holds no lock), signed with
-   the webhook's secret (``rheostat.webhook_signatures``);
+   the webhook's secret (``rheostat.webhook_signatures``), to an address of its host that
+   was resolved and checked just before (``webhook_targets``: never link-local or cloud
+   metadata, private only when allowed); a refused address is a failed attempt;
 3. records each attempt in its own transaction: delivered on a 2xx; otherwise retried after
    an exponential backoff with jitter, until ``max_attempts``, then failed.
 
@@ -25,6 +27,7 @@ from datetime import timedelta
 
 import httpx
 
+from rheostat.service.webhook_targets import Resolve, resolve_host, resolve_target
 from rheostat.store import SqlStore
 from rheostat.store.operations_records import ClaimedDelivery, DeliveryAttempt, DeliveryStatus
 from rheostat.store.repositories import DeliveryOutcome
@@ -47,6 +50,8 @@ class DispatchPolicy:
         max_delay: the longest wait between attempts.
         timeout_s: per request.
         lease: how long a claimed delivery is held for this dispatcher.
+        allow_private: whether loopback and private addresses may be sent to
+            (``RHEOSTAT_WEBHOOK_ALLOW_PRIVATE``).
     """
 
     batch: int = 50
@@ -55,6 +60,7 @@ class DispatchPolicy:
     max_delay: timedelta = timedelta(hours=1)
     timeout_s: float = 5.0
     lease: timedelta = timedelta(minutes=2)
+    allow_private: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +89,7 @@ def deliver_webhooks(
     *,
     transport: httpx.BaseTransport | None = None,
     rng: random.Random | None = None,
+    resolve: Resolve = resolve_host,
 ) -> DispatchReport:
     """Send the deliveries that are due now (one pass). Never raises for a receiver's
     failure: that is logged as an attempt and retried later.
@@ -90,6 +97,7 @@ def deliver_webhooks(
     Args:
         transport: an httpx transport (tests may pass one; the default is the network).
         rng: the jitter's randomness (seed it for reproducible waits).
+        resolve: how a webhook's host is resolved (the system resolver by default).
     """
     chosen = policy or DispatchPolicy()
     jitter = rng or random.Random()  # noqa: S311  # jitter, not cryptography
@@ -98,9 +106,10 @@ def deliver_webhooks(
     if not claimed:
         return DispatchReport()
     counts = dict.fromkeys(DeliveryStatus, 0)
-    with httpx.Client(timeout=chosen.timeout_s, transport=transport) as client:
+    with httpx.Client(timeout=chosen.timeout_s, transport=transport) as http:
+        sender = _Sender(http=http, allow_private=chosen.allow_private, resolve=resolve)
         for delivery in claimed:
-            status = _deliver(store, client, delivery, chosen, jitter)
+            status = _deliver(store, sender, delivery, chosen, jitter)
             counts[status] += 1
     return DispatchReport(
         claimed=len(claimed),
@@ -112,7 +121,7 @@ def deliver_webhooks(
 
 def _deliver(
     store: SqlStore,
-    client: httpx.Client,
+    sender: _Sender,
     delivery: ClaimedDelivery,
     policy: DispatchPolicy,
     rng: random.Random,
@@ -127,7 +136,7 @@ def _deliver(
         **signature_headers(delivery.secret, body, timestamp=int(sent_at.timestamp())),
     }
     started = store.clock.monotonic()
-    code, error = _post(client, delivery.url, body, headers)
+    code, error = sender.post(delivery.url, body, headers)
     attempt = DeliveryAttempt(
         attempt=delivery.attempts + 1,
         at=sent_at,
@@ -149,13 +158,52 @@ def _deliver(
     return outcome.status
 
 
-def _post(
-    client: httpx.Client, url: str, body: bytes, headers: dict[str, str]
-) -> tuple[int | None, str | None]:
-    try:
-        response = client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as error:
-        return None, f"{type(error).__name__}: {error}"[:_MAX_ERROR]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Sender:
+    """POSTs to a webhook's URL at an address of its host resolved and checked just before:
+    the request goes to that address (the URL's host in ``Host`` and, over TLS, in SNI and
+    the certificate check), so a second lookup cannot answer differently. Redirects are not
+    followed (httpx's default), so a receiver cannot send it elsewhere."""
+
+    http: httpx.Client
+    allow_private: bool
+    resolve: Resolve
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        try:
+            target = httpx.URL(url)
+            host = target.raw_host.decode("ascii")
+        except (httpx.InvalidURL, UnicodeDecodeError) as invalid:
+            return None, f"invalid url: {invalid}"[:_MAX_ERROR]
+        port = target.port or _DEFAULT_PORTS.get(target.scheme, 80)
+        resolved = resolve_target(
+            host, port, allow_private=self.allow_private, resolve=self.resolve
+        )
+        if resolved.refusal is not None:
+            return None, resolved.refusal[:_MAX_ERROR]
+        pinned = {**headers, "Host": target.netloc.decode("ascii")}
+        named = target.scheme == "https" and resolved.addresses != (host,)
+        extensions = {"sni_hostname": host} if named else {}
+        last = ""
+        for address in resolved.addresses:  # the next one only if this one refuses to connect
+            request = target.copy_with(host=address)
+            try:
+                response = self.http.post(
+                    request, content=body, headers=pinned, extensions=extensions
+                )
+            except httpx.ConnectError as refused:
+                last = f"{type(refused).__name__}: {refused}"
+                continue
+            except httpx.HTTPError as failed:
+                return None, f"{type(failed).__name__}: {failed}"[:_MAX_ERROR]
+            return _answer(response)
+        return None, last[:_MAX_ERROR]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _answer(response: httpx.Response) -> tuple[int, str | None]:
     if 200 <= response.status_code < 300:  # the 2xx range
         return response.status_code, None
     return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"

@@ -15,6 +15,7 @@ from rheostat.errors import NotFound, ValidationError
 from rheostat.inputs import validate_lookup, validate_text
 from rheostat.service.audit import record_audit
 from rheostat.service.change import Change
+from rheostat.service.webhook_targets import url_problem
 from rheostat.store.operations_records import CreatedWebhook, Webhook, WebhookDelivery
 from rheostat.store.records import AuditAction
 from rheostat.store.unit_of_work import UnitOfWork
@@ -43,6 +44,7 @@ def create_webhook(  # noqa: PLR0913  # uow, url, then keyword-only options
     environment: str | None = None,
     description: str = "",
     secret: str | None = None,
+    allow_private: bool = True,
     change: Change,
 ) -> CreatedWebhook:
     """Store a webhook; return it with its secret (shown this once).
@@ -52,11 +54,15 @@ def create_webhook(  # noqa: PLR0913  # uow, url, then keyword-only options
         events: event types (``rollback.started``) or families (``rollback.*``); empty: all.
         environment: only events of this environment (``None``: all).
         secret: at least 16 characters; generated when omitted.
+        allow_private: whether loopback and private addresses may receive it
+            (``RHEOSTAT_WEBHOOK_ALLOW_PRIVATE``); link-local and cloud metadata addresses
+            never may (``webhook_targets``). Deliveries check the resolved address again.
 
     Raises:
-        ValidationError: a bad URL, event name or secret. NotFound: no such environment.
+        ValidationError: a bad URL (or one refused: ``field`` is ``url``), event name or
+            secret. NotFound: no such environment.
     """
-    _check_url(url)
+    _check_url(url, allow_private=allow_private)
     wanted = _check_events(events)
     if environment is not None:
         validate_lookup(environment=environment)
@@ -136,7 +142,7 @@ def webhook_deliveries(
     return uow.webhooks.deliveries(webhook_id, limit=limit)
 
 
-def _check_url(url: object) -> None:
+def _check_url(url: object, *, allow_private: bool) -> None:
     if not isinstance(url, str) or not url or len(url) > _MAX_URL:
         raise ValidationError(
             f"url must be text of 1 to {_MAX_URL} characters", details={"field": "url"}
@@ -152,6 +158,9 @@ def _check_url(url: object) -> None:
             f"url must be an http:// or https:// URL with a host, got {url!r}",
             details={"field": "url"},
         )
+    problem = url_problem(url, allow_private=allow_private)
+    if problem is not None:
+        raise ValidationError(f"url {url!r} is refused: {problem}", details={"field": "url"})
 
 
 def _check_events(events: Sequence[str]) -> tuple[str, ...]:

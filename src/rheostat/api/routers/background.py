@@ -8,6 +8,7 @@ from fastapi import BackgroundTasks, Request
 
 from rheostat import service
 from rheostat.errors import RheostatError
+from rheostat.settings import Settings
 
 __all__ = ["deliver_after_response"]
 
@@ -20,11 +21,13 @@ def deliver_after_response(request: Request, background: BackgroundTasks) -> Non
     if not getattr(request.app.state, "deliver_webhooks", False):
         return
     store = request.app.state.store
-    background.add_task(_deliver, store)
+    settings = getattr(request.app.state, "settings", None)
+    allow_private = not isinstance(settings, Settings) or settings.webhook_allow_private
+    background.add_task(_deliver, store, service.DispatchPolicy(allow_private=allow_private))
 
 
-def _deliver(store: service.SqlStore) -> None:
+def _deliver(store: service.SqlStore, policy: service.DispatchPolicy) -> None:
     try:
-        service.deliver_webhooks(store)
+        service.deliver_webhooks(store, policy)
     except RheostatError as error:  # the outbox keeps it; the next pass delivers
         logger.warning("rheostat: webhook delivery pass failed: %s", error.message)

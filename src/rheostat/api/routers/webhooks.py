@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from rheostat import service
 from rheostat.api.auth import actor_for
@@ -17,6 +17,7 @@ from rheostat.api.schemas.operations import (
     WebhookDeliveryPublic,
     WebhookPublic,
 )
+from rheostat.settings import Settings
 
 __all__ = ["router"]
 
@@ -26,8 +27,12 @@ WebhookId = Annotated[str, Path(min_length=1, max_length=40, description="wh_...
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_webhook(body: WebhookCreate, uow: Transaction, api_key: AdminKey) -> WebhookCreated:
-    """Store a webhook; the answer holds its signing secret, shown this once."""
+def create_webhook(
+    body: WebhookCreate, request: Request, uow: Transaction, api_key: AdminKey
+) -> WebhookCreated:
+    """Store a webhook; the answer holds its signing secret, shown this once (422 naming
+    ``url`` for a link-local or metadata address, or a private one the server refuses)."""
+    settings = getattr(request.app.state, "settings", None)
     created = service.create_webhook(
         uow,
         body.url,
@@ -35,6 +40,7 @@ def create_webhook(body: WebhookCreate, uow: Transaction, api_key: AdminKey) -> 
         environment=body.environment,
         description=body.description,
         secret=body.secret,
+        allow_private=not isinstance(settings, Settings) or settings.webhook_allow_private,
         change=service.Change(actor=actor_for(api_key), reason=body.reason),
     )
     public = WebhookPublic.from_record(created.webhook)
