@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from live_servers import (
     rheostat,
     start_server,
 )
+
+from rheostat.api.serving import GRACE_S
 
 PARAMS = {"environment": "production"}
 
@@ -172,3 +175,26 @@ def test_a_kill_written_through_replica_a_reaches_stream_clients_of_replica_b(
     assert change.event == "patch"
     assert data_of(change)["flags"]["checkout"]["enabled"] is False  # type: ignore[index]
     assert int(change.id or 0) > int(first.id or 0)
+
+
+def test_a_stopping_server_ends_its_streams_cleanly_instead_of_waiting_on_them(
+    tmp_path: Path,
+) -> None:
+    # Given a server with a client following its stream
+    database_url = f"sqlite:///{tmp_path / 'rheostat.db'}"
+    keys = prepare_database(database_url)
+    with start_server(database_url) as live, open_stream(live.url, keys.sdk) as stream:
+        assert stream.next_event().event == "flags"
+
+        # When the server is told to stop (SIGTERM, as a process manager does)
+        live.process.send_signal(signal.SIGTERM)
+
+        # Then the stream ends as a complete response (no reset: an open stream would
+        # otherwise hold the shutdown until uvicorn cancels it after its grace period)
+        with pytest.raises(AssertionError, match="the stream ended"):
+            stream.next_event()
+        # (uvicorn re-raises the signal once it has shut down, so the status names it)
+        assert live.process.wait(timeout=GRACE_S + 30) in (0, -signal.SIGTERM)
+        log = live.process.stderr.read() if live.process.stderr else ""
+    assert "timeout graceful shutdown exceeded" not in log
+    assert "Application shutdown complete" in log

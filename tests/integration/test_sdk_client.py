@@ -237,7 +237,10 @@ def test_a_client_resumes_after_the_server_restarts_and_catches_up_on_what_it_mi
     statuses: list[ClientStatus] = []
     with start_server(database_url, port=port) as first:
         roll_out_flag(first, keys, "restart-kill", percent=100)
-        client = rheostat.Client(url=first.url, api_key=keys.sdk_token)
+        # retries at most a second apart: the backoff's growth is not what this test is about,
+        # and at the default 30 s cap the retry after the restart could wait half a minute
+        options = SyncOptions(backoff_max_s=1.0)
+        client = rheostat.Client(url=first.url, api_key=keys.sdk_token, options=options)
         client.add_status_listener(statuses.append)
         before = client.is_enabled("restart-kill", "user-1")
     try:

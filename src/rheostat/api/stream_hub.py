@@ -148,6 +148,7 @@ class StreamHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._poller: asyncio.Task[None] | None = None
         self._feed: ChangeFeed | None = None
+        self._ending = False
 
     async def start(self) -> None:
         """Hear this process's commits, LISTEN on PostgreSQL, and start the poll."""
@@ -174,10 +175,27 @@ class StreamHub:
         return sum(len(subscribers) for subscribers in self._subscribers.values())
 
     def subscribe(self, environment: str) -> Subscription:
-        """Register a client; call before reading its first snapshot so no change slips by."""
+        """Register a client; call before reading its first snapshot so no change slips by.
+
+        Once the streams are ending (``end_streams``), the subscription comes back closed:
+        its stream sends the document, if the client needs it, and ends at once.
+        """
         subscription = Subscription(environment)
+        if self._ending:
+            subscription.close()
+            return subscription
         self._subscribers.setdefault(environment, set()).add(subscription)
         return subscription
+
+    def end_streams(self) -> int:
+        """End every client's stream cleanly (the server is stopping), and every stream that
+        starts from now on; return how many were open. Clients reconnect with
+        ``Last-Event-ID`` (to another replica, if there is one) and miss nothing."""
+        self._ending = True
+        subscriptions = [s for subscribers in self._subscribers.values() for s in subscribers]
+        for subscription in subscriptions:
+            subscription.close()
+        return len(subscriptions)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Forget a client (its connection closed)."""

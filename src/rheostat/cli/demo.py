@@ -155,9 +155,8 @@ def _surprises(plans: list[service.PlanRecord], *, identical: bool) -> list[str]
 def _serve(files: _Files, keys: Keys, *, port: int) -> None:
     """``rheostat serve`` on the demo's database, until Ctrl-C."""
     # Imported here, as `rheostat serve` does: the tour should not pay for the web stack.
-    import uvicorn
-
     from rheostat.api import create_app
+    from rheostat.api.serving import serve_app
 
     url = f"http://127.0.0.1:{port}"
     show(format_step(6, "The dashboard"))
@@ -165,4 +164,4 @@ def _serve(files: _Files, keys: Keys, *, port: int) -> None:
         format_dashboard(url=url, admin_key=keys.admin, sdk_key=keys.sdk, database=str(files.store))
     )
     app = create_app(Settings(database_url=files.store_url))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    serve_app(app, host="127.0.0.1", port=port, log_level="warning")

@@ -40,14 +40,13 @@ def serve(
 ) -> None:
     """Run the HTTP API (uvicorn). Listens on loopback unless --host says otherwise."""
     # Imported here: the other commands should not pay for loading the web stack.
-    import uvicorn
-
     from rheostat.api import create_app
+    from rheostat.api.serving import serve_app
 
     if migrate:
         service.migrate_database(database_url)
     app = create_app(Settings(database_url=database_url))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    serve_app(app, host=host, port=port)
 
 
 def health(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 from starlette.types import Message
 
 from rheostat.api.event_stream import KEEPALIVE, EventStream
-from rheostat.api.stream_hub import StreamEvent, Subscription, full_event
-from rheostat.service import Snapshot
+from rheostat.api.stream_hub import StreamEvent, StreamHub, Subscription, full_event
+from rheostat.service import Snapshot, SnapshotCache, SqlStore
 
 
 def _snapshot(revision: int) -> Snapshot:
@@ -169,3 +170,22 @@ def test_an_idle_stream_gets_keepalive_comments() -> None:
 
 def _scope() -> dict[str, object]:
     return {"type": "http", "method": "GET", "path": "/api/v1/client/stream"}
+
+
+def test_ending_the_streams_closes_every_subscription_and_each_one_that_comes_after(
+    tmp_path: Path,
+) -> None:
+    # Given a hub with two clients in two environments
+    store = SqlStore(f"sqlite:///{tmp_path / 'rheostat.db'}")  # never connects here
+    hub = StreamHub(store, SnapshotCache(), poll_interval_s=1.0)
+    first, second = hub.subscribe("production"), hub.subscribe("staging")
+
+    # When the server stops
+    ended = hub.end_streams()
+    late = hub.subscribe("production")
+
+    # Then both streams end (not hung up: they finish their response), and so does a late one
+    assert ended == 2
+    assert all(s.closed and not s.hung_up for s in (first, second, late))
+    assert hub.client_count == 2  # each leaves when its stream has ended (release)
+    store.close()
