@@ -31,13 +31,22 @@ RANGE_CHECKPOINTS = "rheostat_backfill_range_checkpoints"
 DEADLINE_SECONDS = 120.0
 
 
-def _setup(url: str, tmp_path: Path, *, rows: int = ROWS) -> tuple[Path, str]:
+PACED_ROWS_PER_SECOND = 1_500
+"""Each worker's limit in the tests that kill a run mid-copy: three workers then take several
+seconds over the table, so the kill lands while rows are left (unpaced, a quiet machine could
+copy all of them before the second progress line)."""
+
+
+def _setup(url: str, tmp_path: Path, *, rows: int = ROWS, paced: bool = False) -> tuple[Path, str]:
     store = f"sqlite:///{tmp_path / 'r.db'}"
     migrate_database(store)
     create_source(url, rows)
     create_target(url)
     job = tmp_path / "job.yaml"
-    job.write_text(job_text(url, url, size=150), encoding="utf-8")
+    text = job_text(url, url, size=150)
+    if paced:
+        text += f"throttle: {{max_rows_per_second: {PACED_ROWS_PER_SECOND}}}\n"
+    job.write_text(text, encoding="utf-8")
     return job, store
 
 
@@ -82,7 +91,7 @@ def _lines(process: subprocess.Popen[str], count: int) -> dict[str, Any]:
 def test_a_worker_killed_mid_copy_is_replaced_and_its_range_is_taken_over(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    job, store = _setup(postgres_url, tmp_path)
+    job, store = _setup(postgres_url, tmp_path, paced=True)
 
     # Given a run with three worker processes that has copied some rows
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
@@ -128,7 +137,7 @@ def test_a_worker_killed_mid_copy_is_replaced_and_its_range_is_taken_over(
 def test_a_parallel_run_killed_whole_is_resumed_by_another_number_of_workers(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    job, store = _setup(postgres_url, tmp_path)
+    job, store = _setup(postgres_url, tmp_path, paced=True)
 
     # Given a run with three workers, SIGKILLed whole (the run and its workers) mid-copy
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
