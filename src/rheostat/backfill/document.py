@@ -47,6 +47,8 @@ __all__ = [
     "job_from_text",
     "job_to_dict",
     "load_job",
+    "parse_document",
+    "read_document",
 ]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -76,23 +78,31 @@ def load_job(path: str | Path, environ: Mapping[str, str]) -> BackfillJob:
         InvalidDefinition: naming the file when it cannot be read or parsed, else the path of
             the first wrong field.
     """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidDefinition(name, f"cannot read the job file: {error}") from error
-    return job_from_text(text, environ, name_hint=name)
+    return job_from_text(read_document(path, "job"), environ, name_hint=str(path))
 
 
 def job_from_text(
     text: str, environ: Mapping[str, str], *, name_hint: str = "<job>"
 ) -> BackfillJob:
     """Parse YAML (or JSON) text and validate it whole."""
+    return job_from_dict(parse_document(text, name_hint), environ)
+
+
+def read_document(path: str | Path, kind: str) -> str:
+    """The UTF-8 text of a ``kind`` file (job, migration); ``InvalidDefinition`` naming the
+    file when it cannot be read."""
     try:
-        document = yaml.safe_load(text)
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidDefinition(str(path), f"cannot read the {kind} file: {error}") from error
+
+
+def parse_document(text: str, name_hint: str) -> Any:
+    """YAML (or JSON, a subset) text parsed; ``InvalidDefinition`` naming ``name_hint``."""
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise InvalidDefinition(name_hint, f"not valid YAML or JSON: {error}") from error
-    return job_from_dict(document, environ)
 
 
 def job_from_dict(document: Any, environ: Mapping[str, str]) -> BackfillJob:

@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from rheostat.backfill.document import parse_document, read_document
 from rheostat.errors import InvalidDefinition
 from rheostat.inputs import (
     refuse_unknown_fields,
@@ -93,23 +92,14 @@ def load_migration(path: str | Path, environ: Mapping[str, str]) -> Migration:
     Raises:
         InvalidDefinition: naming the file when it cannot be read or parsed, else the field.
     """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidDefinition(name, f"cannot read the migration file: {error}") from error
-    return migration_from_text(text, environ, name_hint=name)
+    return migration_from_text(read_document(path, "migration"), environ, name_hint=str(path))
 
 
 def migration_from_text(
     text: str, environ: Mapping[str, str], *, name_hint: str = "<migration>"
 ) -> Migration:
     """Parse YAML (or JSON) text and validate it whole."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise InvalidDefinition(name_hint, f"not valid YAML or JSON: {error}") from error
-    return migration_from_dict(document, environ)
+    return migration_from_dict(parse_document(text, name_hint), environ)
 
 
 def migration_from_dict(document: Any, environ: Mapping[str, str]) -> Migration:
